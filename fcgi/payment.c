@@ -1,0 +1,14 @@
+/* payment — Toss Payments callbacks: /fcgi/payment/. */
+#include "app.h"
+
+static const struct route routes[] = {
+    {HTTP_GET, "health", app_health, PERM_PUBLIC, SCOPE_NONE},
+};
+
+static const struct app_family family = {"payment", "/fcgi/payment/", routes, TK_ARRAY_LEN(routes),
+                                         true};
+
+int main(int argc, char **argv)
+{
+	return app_main(argc, argv, &family);
+}

@@ -1,0 +1,23 @@
+/* super_admin — the super admin: /fcgi/super-admin/. */
+#include "account.h"
+#include "app.h"
+
+static void h_login(struct http_req *r)
+{
+	account_login(r, 0);
+}
+
+static const struct route routes[] = {
+    {HTTP_GET, "health", app_health, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_POST, "login", h_login, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_POST, "logout", account_logout, PERM_LOGIN, SCOPE_NONE},
+    {HTTP_GET, "me", account_me, PERM_LOGIN, SCOPE_NONE},
+};
+
+static const struct app_family family = {"super_admin", "/fcgi/super-admin/", routes, TK_ARRAY_LEN(routes),
+                                         true};
+
+int main(int argc, char **argv)
+{
+	return app_main(argc, argv, &family);
+}

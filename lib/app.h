@@ -1,0 +1,58 @@
+/*
+ * app.h — the worker process: FastCGI accept loop, dispatch, and helpers
+ * every handler uses.
+ *
+ * Dispatch order, before any handler runs: limits (400/413) → route
+ * (404/405) → content type (415) → authentication (401, 403 CSRF) → the
+ * route's permission on its event (403 FORBIDDEN / EVENT_FORBIDDEN). A
+ * handler therefore sees a valid, permitted request and only validates its
+ * own fields.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include "db.h"
+#include "kv.h"
+#include "router.h"
+
+struct app_family {
+	const char *name;   /* "public", "super_admin" … (log, metrics) */
+	const char *prefix; /* "/fcgi/public/" */
+	const struct route *routes;
+	size_t n_routes;
+	bool needs_kv; /* health reports redis (all families do today) */
+};
+
+/* Runs the worker: `--routes` prints "METHOD /prefix/pattern LEVEL" per
+ * route and exits (for the OpenAPI test); otherwise loads config, connects
+ * to PostgreSQL and Redis (tolerating them being down: health says so) and
+ * answers requests on the FastCGI socket on fd 0 until SIGTERM. */
+int app_main(int argc, char **argv, const struct app_family *fam);
+
+/* Handles one parsed request against a family (used by app_main and by
+ * tests that drive dispatch without FastCGI). */
+void app_dispatch(const struct app_family *fam, struct http_req *r);
+
+/* GET <prefix>health: {"status","db","redis","version"}; 503 naming the
+ * failing part. */
+void app_health(struct http_req *r);
+
+/* Maps a database error to a reply: DB_DOWN → 503 UNAVAILABLE, DB_INVALID
+ * → 422 VALIDATION, DB_UNIQUE → 409 CONFLICT, else 500 INTERNAL. Rolls back
+ * an open transaction. */
+void app_reply_db_error(struct http_req *r, enum db_err e);
+
+/* Reads ?page= and ?limit= (defaults 1 / 20, limit ≤ 100); false after
+ * answering 422 when they are not numbers in range. */
+bool app_paging_or_reply(struct http_req *r, int64_t *page, int64_t *limit);
+
+/* {"items":items,"page","limit","total"} — takes over items. */
+cJSON *app_list(struct http_req *r, cJSON *items, int64_t page, int64_t limit, int64_t total);
+
+/* Replies 200/201 with {name: obj} (obj taken over). */
+void app_reply_object(struct http_req *r, int status, const char *name, cJSON *obj);
+
+/* The family being served (for logs/metrics). */
+const struct app_family *app_current(void);
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * ticketctl — the operator's tool.
+ *
+ *   ticketctl migrate [--dir DIR]      apply pending sql/NNNN_*.sql in order
+ *   ticketctl seed-demo                demo super admin, exhibition aaa and its admins
+ *   ticketctl create-admin USER NAME [--super]   password read from TICKET_ADMIN_PASSWORD
+ *
+ * Settings come from the environment (TICKET_PG …); when TICKET_VAR names a
+ * stack directory with an env file, that file is read first.
+ */
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "perm.h"
+#include "tk.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
+#define MIGRATION_MAX_FILES 1000
+
+static int usage(void)
+{
+	fputs("usage: ticketctl migrate [--dir DIR]\n"
+	      "       ticketctl seed-demo\n"
+	      "       ticketctl create-admin USERNAME NAME [--super]  (password: TICKET_ADMIN_PASSWORD)\n",
+	      stderr);
+	return 2;
+}
+
+/* Loads $TICKET_VAR/env into the environment (without overriding) so the
+ * tool finds the stack it belongs to. */
+static void load_var_env(void)
+{
+	const char *var = getenv("TICKET_VAR");
+	char path[4096], line[4096];
+	FILE *f;
+
+	if (var == NULL || *var == '\0')
+		var = "var";
+	snprintf(path, sizeof(path), "%s/env", var);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '='), *v;
+		size_t n;
+		if (line[0] == '#' || eq == NULL)
+			continue;
+		*eq = '\0';
+		v = eq + 1;
+		n = strlen(v);
+		while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r'))
+			v[--n] = '\0';
+		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+			v[n - 1] = '\0';
+			v++;
+		}
+		if (strncmp(line, "export ", 7) == 0)
+			memmove(line, line + 7, strlen(line + 7) + 1);
+		setenv(line, v, 0);
+	}
+	fclose(f);
+}
+
+static PGconn *connect_or_die(void)
+{
+	if (db_init(cfg.pg) != DB_OK) {
+		fprintf(stderr, "ticketctl: cannot connect to PostgreSQL (%s)\n", cfg.pg);
+		exit(1);
+	}
+	return db_conn();
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > MIGRATION_MAX_BYTES) {
+		fclose(f);
+		return NULL;
+	}
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_migration(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 9 && name[0] >= '0' && name[0] <= '9' && name[1] >= '0' && name[1] <= '9' &&
+	       name[2] >= '0' && name[2] <= '9' && name[3] >= '0' && name[3] <= '9' &&
+	       name[4] == '_' && strcmp(name + n - 4, ".sql") == 0;
+}
+
+static bool exec_ok(PGconn *c, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(res);
+	bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "ticketctl: %s: %s", what, PQresultErrorMessage(res));
+	PQclear(res);
+	return ok;
+}
+
+/* Applies each pending migration in its own transaction. Concurrent runs
+ * serialise on an advisory lock, so two starts cannot apply a file twice. */
+static int cmd_migrate(int argc, char **argv)
+{
+	char dirbuf[4096];
+	const char *dir;
+	DIR *d;
+	struct dirent *de;
+	char *files[MIGRATION_MAX_FILES];
+	size_t n = 0;
+	int applied = 0, rc = 1;
+	PGconn *c;
+
+	snprintf(dirbuf, sizeof(dirbuf), "%s/sql", cfg.root);
+	dir = dirbuf;
+	if (argc >= 2 && strcmp(argv[0], "--dir") == 0)
+		dir = argv[1];
+	c = connect_or_die();
+	if (!exec_ok(c,
+	             "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY,"
+	             " applied_at timestamptz NOT NULL DEFAULT now())",
+	             "schema_migrations"))
+		return 1;
+	d = opendir(dir);
+	if (d == NULL) {
+		fprintf(stderr, "ticketctl: cannot open %s\n", dir);
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL && n < MIGRATION_MAX_FILES)
+		if (is_migration(de->d_name))
+			files[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(files, n, sizeof(files[0]), cmp_str);
+
+	for (size_t i = 0; i < n; i++) {
+		char path[8192], *sql;
+		const char *params[1] = {files[i]};
+		PGresult *res;
+		bool done;
+
+		if (!exec_ok(c, "BEGIN", "begin") ||
+		    !exec_ok(c, "SELECT pg_advisory_xact_lock(774411)", "lock"))
+			goto out;
+		res = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL,
+		                   params, NULL, NULL, 0);
+		done = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		PQclear(res);
+		if (done) {
+			exec_ok(c, "COMMIT", "commit");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		sql = read_file(path);
+		if (sql == NULL) {
+			fprintf(stderr, "ticketctl: cannot read %s\n", path);
+			exec_ok(c, "ROLLBACK", "rollback");
+			goto out;
+		}
+		if (!exec_ok(c, sql, files[i])) {
+			free(sql);
+			exec_ok(c, "ROLLBACK", "rollback");
+			goto out;
+		}
+		free(sql);
+		res = PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, NULL,
+		                   params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "ticketctl: record %s: %s", files[i], PQresultErrorMessage(res));
+			PQclear(res);
+			exec_ok(c, "ROLLBACK", "rollback");
+			goto out;
+		}
+		PQclear(res);
+		if (!exec_ok(c, "COMMIT", "commit"))
+			goto out;
+		printf("applied %s\n", files[i]);
+		applied++;
+	}
+	printf("migrations: %d applied, %zu known\n", applied, n);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	return rc;
+}
+
+/* Creates or updates an admin; sets the password when the admin is new or
+ * reset_password is true. Returns the id, or 0 on failure. */
+static long long upsert_admin(PGconn *c, const char *username, const char *name,
+                              const char *password, bool is_super, bool reset_password)
+{
+	char hash[AUTH_HASH_MAX];
+	const char *params[4];
+	PGresult *res;
+	long long id = 0;
+
+	if (auth_hash_password(password, hash) != AUTH_OK) {
+		fprintf(stderr, "ticketctl: cannot hash password\n");
+		return 0;
+	}
+	params[0] = username;
+	params[1] = name;
+	params[2] = hash;
+	params[3] = is_super ? "true" : "false";
+	res = PQexecParams(
+	    c,
+	    reset_password
+	        ? "INSERT INTO admins (username, name, password_hash, is_super) VALUES ($1,$2,$3,$4)"
+	          " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
+	          " is_super = EXCLUDED.is_super, is_active = true, deleted_at = NULL,"
+	          " failed_logins = 0, locked_until = NULL,"
+	          " session_version = admins.session_version + 1 RETURNING id"
+	        : "INSERT INTO admins (username, name, password_hash, is_super) VALUES ($1,$2,$3,$4)"
+	          " ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id",
+	    4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		id = atoll(PQgetvalue(res, 0, 0));
+	else
+		fprintf(stderr, "ticketctl: admin %s: %s", username, PQresultErrorMessage(res));
+	PQclear(res);
+	return id;
+}
+
+static int cmd_create_admin(int argc, char **argv)
+{
+	const char *pw = getenv("TICKET_ADMIN_PASSWORD");
+	bool is_super = argc >= 3 && strcmp(argv[2], "--super") == 0;
+	PGconn *c;
+
+	if (argc < 2)
+		return usage();
+	if (!tk_valid_username(argv[0])) {
+		fprintf(stderr, "ticketctl: username must be 3-32 of a-z 0-9 _ .\n");
+		return 2;
+	}
+	if (pw == NULL || strlen(pw) < AUTH_PASSWORD_MIN) {
+		fprintf(stderr, "ticketctl: set TICKET_ADMIN_PASSWORD (at least %d characters)\n",
+		        AUTH_PASSWORD_MIN);
+		return 2;
+	}
+	c = connect_or_die();
+	if (upsert_admin(c, argv[0], argv[1], pw, is_super, true) == 0)
+		return 1;
+	printf("admin %s ready\n", argv[0]);
+	return 0;
+}
+
+struct demo_admin {
+	const char *username, *name, *password;
+	int level; /* on the demo exhibition; 9 = super admin */
+};
+
+static int cmd_seed_demo(void)
+{
+	const char *super_pw = getenv("TICKET_SUPERADMIN_PASSWORD");
+	struct demo_admin admins[] = {
+	    {"superadmin", "최고관리자", super_pw && *super_pw ? super_pw : "superadmin-demo", 9},
+	    {"aaa.manager", "AAA 매니저", "manager-demo-1", 3},
+	    {"aaa.staff", "AAA 스태프", "staff-demo-12", 2},
+	    {"aaa.viewer", "AAA 뷰어", "viewer-demo-1", 1},
+	};
+	PGconn *c = connect_or_die();
+	PGresult *res;
+	char path[4096], eid[32];
+	FILE *f;
+
+	if (!exec_ok(c, "BEGIN", "begin"))
+		return 1;
+	/* The demo exhibition: opens today, runs two months, on sale. */
+	res = PQexec(
+	    c, "INSERT INTO events (code, title, venue, address, starts_on, ends_on, open_hours,"
+	       " is_active, description)"
+	       " VALUES ('aaa', 'AAA 특별전: 빛과 색의 여정', '서울 아트센터 1전시실',"
+	       " '서울특별시 종로구 세종대로 175', (now() AT TIME ZONE 'Asia/Seoul')::date,"
+	       " (now() AT TIME ZONE 'Asia/Seoul')::date + 60, '10:00-19:00 (월요일 휴관)', true,"
+	       " '데모 전시입니다.')"
+	       " ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ticketctl: demo event: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		exec_ok(c, "ROLLBACK", "rollback");
+		return 1;
+	}
+	snprintf(eid, sizeof(eid), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	for (size_t i = 0; i < TK_ARRAY_LEN(admins); i++) {
+		/* The super admin's password follows TICKET_SUPERADMIN_PASSWORD
+		 * whenever it is set; other demo accounts keep theirs. */
+		bool reset = admins[i].level == 9 && super_pw && *super_pw;
+		long long id = upsert_admin(c, admins[i].username, admins[i].name, admins[i].password,
+		                            admins[i].level == 9, reset);
+		char ids[32], lv[8];
+		const char *params[3] = {ids, eid, lv};
+		if (id == 0) {
+			exec_ok(c, "ROLLBACK", "rollback");
+			return 1;
+		}
+		if (admins[i].level == 9)
+			continue;
+		snprintf(ids, sizeof(ids), "%lld", id);
+		snprintf(lv, sizeof(lv), "%d", admins[i].level);
+		res = PQexecParams(c,
+		                   "INSERT INTO admin_events (admin_id, event_id, level) VALUES ($1,$2,$3)"
+		                   " ON CONFLICT DO NOTHING",
+		                   3, NULL, params, NULL, NULL, 0);
+		PQclear(res);
+	}
+	if (!exec_ok(c, "COMMIT", "commit"))
+		return 1;
+
+	snprintf(path, sizeof(path), "%s/demo-logins.txt", cfg.var);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "  super admin   %s/super-admin/   superadmin / %s\n", cfg.base_url,
+		        super_pw && *super_pw ? "(TICKET_SUPERADMIN_PASSWORD)" : admins[0].password);
+		for (size_t i = 1; i < TK_ARRAY_LEN(admins); i++)
+			fprintf(f, "  %-13s %s/admin/         %s / %s\n", perm_level_name(admins[i].level),
+			        cfg.base_url, admins[i].username, admins[i].password);
+		fprintf(f, "  exhibition    %s/aaa/\n", cfg.base_url);
+		fclose(f);
+	}
+	printf("demo data ready (exhibition aaa, %zu admins)\n", TK_ARRAY_LEN(admins));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_init("ticketctl");
+	if (argc < 2)
+		return usage();
+	load_var_env();
+	if (getenv("TICKET_JWT_SECRET") == NULL)
+		setenv("TICKET_JWT_SECRET", "ticketctl-does-not-sign-tokens", 0);
+	if (config_load() != CONFIG_OK)
+		return 1;
+	if (strcmp(argv[1], "migrate") == 0)
+		return cmd_migrate(argc - 2, argv + 2);
+	if (strcmp(argv[1], "seed-demo") == 0)
+		return cmd_seed_demo();
+	if (strcmp(argv[1], "create-admin") == 0)
+		return cmd_create_admin(argc - 2, argv + 2);
+	return usage();
+}
