@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KV_MAX_ARGS 64
+#define KV_MAX_ARGS 100000 /* keys or args of one script call */
 
 static redisContext *ctx;
 static char *where_saved;
@@ -61,12 +61,12 @@ static void free_reply(void *p)
 	freeReplyObject(p);
 }
 
-static redisReply *command(int argc, const char **argv)
+static redisReply *command(int argc, const char *const *argv)
 {
 	redisReply *rep;
 	if (ctx == NULL && (where_saved == NULL || !connect_now()))
 		return NULL;
-	rep = redisCommandArgv(ctx, argc, argv, NULL);
+	rep = redisCommandArgv(ctx, argc, (const char **)argv, NULL);
 	if (rep == NULL) {
 		/* The connection broke: one reconnect and retry. Redis commands we
 		 * send are either reads or scripts that are atomic, so a retry after
@@ -75,12 +75,12 @@ static redisReply *command(int argc, const char **argv)
 		 * harmless (idempotent by their keys). */
 		if (!connect_now())
 			return NULL;
-		rep = redisCommandArgv(ctx, argc, argv, NULL);
+		rep = redisCommandArgv(ctx, argc, (const char **)argv, NULL);
 	}
 	return rep;
 }
 
-enum kv_err kv_cmd(struct arena *a, int argc, const char **argv, redisReply **out)
+enum kv_err kv_cmd(struct arena *a, int argc, const char *const *argv, redisReply **out)
 {
 	redisReply *rep = command(argc, argv);
 	if (rep == NULL)
@@ -122,18 +122,19 @@ static bool load_script(struct kv_script *s)
 	return ok;
 }
 
-enum kv_err kv_eval(struct arena *a, struct kv_script *s, int nkeys, const char **keys,
-                    int nargs, const char **args, redisReply **out)
+enum kv_err kv_eval(struct arena *a, struct kv_script *s, int nkeys, const char *const *keys,
+                    int nargs, const char *const *args, redisReply **out)
 {
-	const char *argv[KV_MAX_ARGS + 3];
+	const char **argv;
 	char nk[16];
 	redisReply *rep;
 	int argc = 0;
 
-	if (nkeys + nargs > KV_MAX_ARGS) {
+	if (nkeys < 0 || nargs < 0 || nkeys > KV_MAX_ARGS || nargs > KV_MAX_ARGS) {
 		log_event(LOG_ERROR, "kv_eval", "script", s->name, "msg", "too many arguments", NULL);
 		return KV_REPLY;
 	}
+	argv = arena_calloc(a, (size_t)(nkeys + nargs + 3), sizeof(*argv));
 	if (s->sha[0] == '\0' && !load_script(s))
 		return ctx ? KV_REPLY : KV_DOWN;
 	snprintf(nk, sizeof(nk), "%d", nkeys);

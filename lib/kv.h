@@ -33,10 +33,10 @@ void kv_close(void);
 bool kv_ping(void);
 
 /* Runs a command (argv form, binary safe). *out is freed with the arena. */
-enum kv_err kv_cmd(struct arena *a, int argc, const char **argv, redisReply **out);
+enum kv_err kv_cmd(struct arena *a, int argc, const char *const *argv, redisReply **out);
 
 /* EVALSHA script with keys and args. */
-enum kv_err kv_eval(struct arena *a, struct kv_script *s, int nkeys, const char **keys,
-                    int nargs, const char **args, redisReply **out);
+enum kv_err kv_eval(struct arena *a, struct kv_script *s, int nkeys, const char *const *keys,
+                    int nargs, const char *const *args, redisReply **out);
 
 #endif

@@ -1,0 +1,110 @@
+/*
+ * stock.h — the Redis side of "never oversell".
+ *
+ * Each quota has one counter per visit date (per_day quotas) or one for the
+ * whole event, holding capacity − sold − held. Keys of one event share the
+ * hash tag {ev:<id>} so every script touches one Redis Cluster slot:
+ *
+ *   {ev:E}:a:<quota>:<YYYY-MM-DD|all>   available units
+ *   {ev:E}:holds                        zset: hold token → expiry (ms)
+ *   {ev:E}:h:<token>                    the hold: "counterkey qty counterkey qty …"
+ *
+ * A hold takes every counter it needs or none (one Lua script). The same
+ * script first releases a few expired holds of the event, so expiry is
+ * correct without a daemon. Release and consume are gated by removing the
+ * token from the zset, so cancel and expiry racing return stock exactly once.
+ * PostgreSQL's quota_usage.sold (checked against capacity on commit) has the
+ * last word; stock_reconcile rebuilds the counters from it.
+ */
+#ifndef STOCK_H
+#define STOCK_H
+
+#include "arena.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STOCK_MAX_LINES 32   /* distinct counters one hold may touch */
+#define STOCK_TOKEN_MAX 64
+#define STOCK_RELEASE_BATCH 8 /* expired holds released per hold call */
+
+/* One counter and how many units of it. */
+struct stock_line {
+	int64_t quota_id;
+	char date[11]; /* "YYYY-MM-DD", or "" for a whole-event quota */
+	int64_t qty;
+};
+
+enum stock_err {
+	STOCK_OK,
+	STOCK_SOLD_OUT, /* a counter has fewer units than asked; *failed_line says which */
+	STOCK_UNINIT,   /* a counter does not exist (Redis lost its data): reconcile, retry */
+	STOCK_GONE,     /* the hold no longer exists (expired, released or consumed) */
+	STOCK_DUPLICATE,/* a hold with this token exists already */
+	STOCK_DOWN,     /* Redis unreachable */
+	STOCK_ERROR,    /* Redis refused the script: a bug, logged */
+};
+
+/* Merges lines with the same counter (adult and child on one daily quota)
+ * in place; returns the new count. */
+size_t stock_merge(struct stock_line *lines, size_t n);
+
+/* The counter key of a line into out (≥ 64 bytes). */
+void stock_key(int64_t event_id, const struct stock_line *l, char *out, size_t len);
+
+/* Holds all lines for hold_ms under token, or nothing. On STOCK_OK sets
+ * *expires_ms (Redis clock). On STOCK_SOLD_OUT / STOCK_UNINIT sets
+ * *failed_line to the index of the offending line and *available to what
+ * it had (SOLD_OUT only). */
+enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
+                          const struct stock_line *lines, size_t n, int64_t hold_ms,
+                          int64_t *expires_ms, size_t *failed_line, int64_t *available);
+
+/* Gives a hold's units back. STOCK_OK when this call released it,
+ * STOCK_GONE when it was already gone (nothing changes). */
+enum stock_err stock_release(struct arena *a, int64_t event_id, const char *token);
+
+/* Sets a live hold's expiry to expires_ms (absolute, ms). STOCK_GONE when
+ * the hold has expired or is gone. */
+enum stock_err stock_extend(struct arena *a, int64_t event_id, const char *token,
+                            int64_t expires_ms);
+
+/* After the sale is committed in PostgreSQL: the hold's units are sold, so
+ * drop the hold without giving anything back. If the hold had already been
+ * released (it expired and its units went back), takes the lines' units
+ * from the counters again so Redis agrees with what was sold. Sets
+ * *was_live accordingly. */
+enum stock_err stock_consume(struct arena *a, int64_t event_id, const char *token,
+                             const struct stock_line *lines, size_t n, bool *was_live);
+
+/* Gives units back to counters (refunds). Counters that do not exist are
+ * left alone (reconcile will build them). */
+enum stock_err stock_add(struct arena *a, int64_t event_id, const struct stock_line *lines,
+                         size_t n);
+
+/* Adds delta to every listed counter if none would go below zero (capacity
+ * changes); STOCK_SOLD_OUT when one would. Missing counters are skipped. */
+enum stock_err stock_adjust(struct arena *a, int64_t event_id, const char *const *keys, size_t n,
+                            int64_t delta);
+
+/* Reads counters; missing ones come back as -1. */
+enum stock_err stock_read(struct arena *a, int64_t event_id, const struct stock_line *lines,
+                          size_t n, int64_t *out);
+
+/* A hold PostgreSQL knows (a pending order) for stock_rebuild. */
+struct stock_hold_rec {
+	const char *token;
+	int64_t expires_ms;
+	const struct stock_line *lines;
+	size_t n;
+};
+
+/* Sets each counter to base − (units of live holds on it), atomically:
+ * base[i] is capacity − sold from PostgreSQL for lines[i] (qty ignored).
+ * Holds PostgreSQL knows but Redis lost are recreated first; expired holds
+ * are dropped. Safe while sales go on. */
+enum stock_err stock_rebuild(struct arena *a, int64_t event_id, const struct stock_line *lines,
+                             const int64_t *base, size_t n, const struct stock_hold_rec *holds,
+                             size_t n_holds);
+
+#endif
