@@ -82,7 +82,8 @@ stop:
 	TICKET_BUILD=$(CURDIR)/$(BUILD) bash tools/stack.sh stop
 
 check-unit: $(UNIT)
-	@set -e; for t in $(UNIT); do echo "== $$t"; CK_FORK=yes $$t; done
+	@failed=""; for t in $(UNIT); do echo "== $$t"; CK_FORK=yes $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # The integration suite runs against a stack of its own (port TEST_PORT,
 # state in TEST_VAR), started fresh and stopped afterwards.

@@ -23,7 +23,8 @@ struct defer {
 };
 
 struct arena {
-	struct chunk *head; /* newest chunk first; the last one is kept on reset */
+	struct chunk *head;  /* chunks, newest first */
+	struct chunk *first; /* the arena's own chunk, kept on reset */
 	struct defer *defers;
 	size_t used;
 };
@@ -44,7 +45,7 @@ struct arena *arena_new(void)
 	struct arena *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
-	a->head = chunk_new(ARENA_CHUNK);
+	a->head = a->first = chunk_new(ARENA_CHUNK);
 	if (a->head == NULL) {
 		free(a);
 		return NULL;
@@ -61,11 +62,13 @@ void arena_reset(struct arena *a)
 		a->defers = d->next;
 		d->fn(d->p);
 	}
-	while (a->head->next) {
-		struct chunk *c = a->head;
-		a->head = c->next;
-		free(c);
+	for (struct chunk *c = a->head, *next; c; c = next) {
+		next = c->next;
+		if (c != a->first)
+			free(c);
 	}
+	a->head = a->first;
+	a->head->next = NULL;
 	a->head->used = 0;
 	a->used = 0;
 }

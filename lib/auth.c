@@ -24,7 +24,7 @@ size_t auth_b64url_encode(const unsigned char *in, size_t n, char *out, size_t c
 			v |= (unsigned)in[i + 1] << 8;
 		if (rem > 2)
 			v |= in[i + 2];
-		if (o + 4 >= cap)
+		if (o + (rem > 2 ? 4 : rem + 1) + 1 > cap)
 			break;
 		out[o++] = b64url[(v >> 18) & 63];
 		out[o++] = b64url[(v >> 12) & 63];
@@ -91,10 +91,12 @@ enum auth_err auth_hash_password(const char *password, char out[AUTH_HASH_MAX])
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)
 		return AUTH_FAILED;
-	if (crypt_r(password, salt, cd) != NULL && cd->output[0] == '$' &&
-	    strlen(cd->output) < AUTH_HASH_MAX) {
-		snprintf(out, AUTH_HASH_MAX, "%s", cd->output);
-		rc = AUTH_OK;
+	if (crypt_r(password, salt, cd) != NULL && strncmp(cd->output, "$y$", 3) == 0) {
+		size_t n = strnlen(cd->output, sizeof(cd->output));
+		if (n < AUTH_HASH_MAX) {
+			memcpy(out, cd->output, n + 1);
+			rc = AUTH_OK;
+		}
 	}
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
@@ -106,7 +108,8 @@ bool auth_check_password(const char *password, const char *hash)
 	struct crypt_data *cd;
 	bool ok = false;
 
-	if (hash == NULL || hash[0] != '$' || strlen(password) > AUTH_PASSWORD_MAX)
+	/* Only yescrypt: a weaker method planted in the table is refused. */
+	if (hash == NULL || strncmp(hash, "$y$", 3) != 0 || strlen(password) > AUTH_PASSWORD_MAX)
 		return false;
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)

@@ -51,6 +51,8 @@ const char *http_header(const struct http_req *r, const char *name)
 	key[5 + n] = '\0';
 	if (strcmp(key, "HTTP_CONTENT_TYPE") == 0)
 		return http_env(r, "CONTENT_TYPE");
+	if (strcmp(key, "HTTP_CONTENT_LENGTH") == 0)
+		return http_env(r, "CONTENT_LENGTH");
 	return http_env(r, key);
 }
 
@@ -240,7 +242,9 @@ void http_parse(struct http_req *r, struct arena *a, char **env, const char *pre
 	r->method = http_method_parse(r->method_name);
 
 	rid = http_env(r, "REQUEST_ID");
-	if (rid && *rid && strlen(rid) <= 64 && tk_utf8_valid(rid, strlen(rid))) {
+	if (rid && *rid && strlen(rid) <= 64 &&
+	    strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+	        strlen(rid)) {
 		r->request_id = rid;
 	} else {
 		char *id = arena_alloc(a, 33);
@@ -272,6 +276,9 @@ void http_parse(struct http_req *r, struct arena *a, char **env, const char *pre
 		r->path = "/";
 	} else {
 		char *p = url_decode(a, uri, plen, false);
+		if (p != NULL && (strstr(uri, "%2F") || strstr(uri, "%2f")) &&
+		    (q == NULL || strstr(uri, "%2F") < q || strstr(uri, "%2f") < q))
+			p = NULL;
 		if (p == NULL) {
 			fail(r, "BAD_REQUEST", "malformed path");
 			p = arena_strdup(a, "/");
@@ -468,6 +475,15 @@ static const struct http_pair security_headers[] = {
     {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
 };
 
+/* Writes a formatted line; a line longer than the buffer is cut, never
+ * over-read. */
+static void write_line(http_write_fn write, void *ctx, char *buf, size_t cap, int n)
+{
+	if (n < 0)
+		return;
+	write(ctx, buf, (size_t)n < cap ? (size_t)n : cap - 1);
+}
+
 static bool has_header(const struct http_req *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_out_headers; i++)
@@ -484,20 +500,21 @@ void http_write(struct http_req *r, http_write_fn write, void *ctx)
 	if (!r->replied)
 		http_reply_error(r, "INTERNAL", NULL);
 	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", r->status, http_status_text(r->status));
-	write(ctx, line, (size_t)n);
+	write_line(write, ctx, line, sizeof(line), n);
 	if (r->out_type) {
-		n = snprintf(line, sizeof(line), "Content-Type: %s\r\n", r->out_type);
-		write(ctx, line, (size_t)n);
+		write(ctx, "Content-Type: ", 14);
+		write(ctx, r->out_type, strlen(r->out_type));
+		write(ctx, "\r\n", 2);
 	}
 	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\nX-Request-ID: %s\r\n", r->out_len,
 	             r->request_id);
-	write(ctx, line, (size_t)n);
+	write_line(write, ctx, line, sizeof(line), n);
 	for (size_t i = 0; i < TK_ARRAY_LEN(security_headers); i++) {
 		if (has_header(r, security_headers[i].name))
 			continue;
 		n = snprintf(line, sizeof(line), "%s: %s\r\n", security_headers[i].name,
 		             security_headers[i].value);
-		write(ctx, line, (size_t)n);
+		write_line(write, ctx, line, sizeof(line), n);
 	}
 	if (!has_header(r, "Content-Security-Policy")) {
 		static const char csp[] =

@@ -10,13 +10,14 @@ void json_field_error(struct http_req *r, cJSON *errors, const char *field, cons
 		cJSON_AddStringToObject(errors, field, msg_field(key, r->lang));
 }
 
-/* Follows a dotted name into nested objects. */
-static const cJSON *lookup(const cJSON *obj, const char *name, bool *parent_missing)
+/* Follows a dotted name into nested objects. When a parent is present but
+ * is not an object, sets *bad_parent to the length of its dotted name. */
+static const cJSON *lookup(const cJSON *obj, const char *name, size_t *bad_parent)
 {
-	const char *dot;
+	const char *dot, *full = name;
 	char part[128];
 
-	*parent_missing = false;
+	*bad_parent = 0;
 	while ((dot = strchr(name, '.')) != NULL) {
 		size_t n = (size_t)(dot - name);
 		if (n >= sizeof(part))
@@ -24,10 +25,10 @@ static const cJSON *lookup(const cJSON *obj, const char *name, bool *parent_miss
 		memcpy(part, name, n);
 		part[n] = '\0';
 		obj = cJSON_GetObjectItemCaseSensitive(obj, part);
-		if (!cJSON_IsObject(obj)) {
-			*parent_missing = true;
+		if (obj != NULL && !cJSON_IsNull(obj) && !cJSON_IsObject(obj))
+			*bad_parent = (size_t)(dot - full);
+		if (!cJSON_IsObject(obj))
 			return NULL;
-		}
 		name = dot + 1;
 	}
 	return cJSON_GetObjectItemCaseSensitive(obj, name);
@@ -89,9 +90,16 @@ bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field
 		const struct json_field *f = &fields[i];
 		char *slot = (char *)out + f->offset;
 		const char *path = prefix ? arena_printf(r->arena, "%s%s", prefix, f->name) : f->name;
-		bool parent_missing;
-		const cJSON *v = lookup(obj, f->name, &parent_missing);
+		size_t bad_parent;
+		const cJSON *v = lookup(obj, f->name, &bad_parent);
 
+		if (bad_parent) {
+			const char *pp = arena_printf(r->arena, "%s%.*s", prefix ? prefix : "",
+			                              (int)bad_parent, f->name);
+			json_field_error(r, errors, pp, "type_object");
+			ok = false;
+			continue;
+		}
 		if (v == NULL) {
 			if (f->flags & JF_REQUIRED) {
 				json_field_error(r, errors, path, "required");

@@ -72,15 +72,46 @@ enum router_result router_match(const struct route *routes, size_t n, struct htt
 	return path_matched ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
 }
 
+/* A pattern is segments of [a-z0-9_.-] or a whole {name}; no empty segment. */
+static bool pattern_ok(const char *p)
+{
+	if (*p == '\0' || *p == '/')
+		return false;
+	for (;;) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0)
+			return false;
+		if (p[0] == '{') {
+			if (n < 3 || p[n - 1] != '}')
+				return false;
+			for (size_t i = 1; i + 1 < n; i++)
+				if (!((p[i] >= 'a' && p[i] <= 'z') || p[i] == '_'))
+					return false;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+				      p[i] == '_' || p[i] == '-' || p[i] == '.' || p[i] == '{' ||
+				      p[i] == '}') ||
+				    p[i] == '{' || p[i] == '}')
+					return false;
+		}
+		if (e == NULL)
+			return true;
+		p = e + 1;
+	}
+}
+
 bool router_check_table(const struct route *routes, size_t n)
 {
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct route *rt = &routes[i];
 		int lv = rt->level;
-		if (rt->handler == NULL || rt->pattern == NULL || rt->pattern[0] == '/') {
-			fprintf(stderr, "route %zu: missing handler or pattern starts with '/'\n", i);
+		if (rt->handler == NULL || rt->pattern == NULL || !pattern_ok(rt->pattern)) {
+			fprintf(stderr, "route %zu: missing handler or malformed pattern\n", i);
 			ok = false;
+			continue;
 		}
 		if (lv >= PERM_VIEWER && lv < PERM_SUPER && rt->scope == SCOPE_NONE) {
 			fprintf(stderr, "route %s %s: event level without a scope\n",

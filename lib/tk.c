@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 bool tk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	const char *p = s;
-	int64_t v = 0;
+	uint64_t v = 0, limit;
+	int64_t r;
 	bool neg = false;
 
 	if (s == NULL || *s == '\0')
@@ -24,21 +26,25 @@ bool tk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	}
 	if (*p == '\0' || strlen(p) > 19)
 		return false;
+	/* -INT64_MIN does not fit an int64: count in unsigned up to the bound. */
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; *p; p++) {
-		int d;
+		unsigned d;
 		if (*p < '0' || *p > '9')
 			return false;
-		d = *p - '0';
+		d = (unsigned)(*p - '0');
 		/* Overflow is checked before the arithmetic, never after. */
-		if (v > (INT64_MAX - d) / 10)
+		if (v > (limit - d) / 10)
 			return false;
 		v = v * 10 + d;
 	}
 	if (neg)
-		v = -v;
-	if (v < min || v > max)
+		r = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		r = (int64_t)v;
+	if (r < min || r > max)
 		return false;
-	*out = v;
+	*out = r;
 	return true;
 }
 
@@ -283,5 +289,13 @@ bool tk_valid_timezone(const char *s)
 	for (const char *p = s; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '/' && *p != '_' && *p != '-' && *p != '+')
 			return false;
-	return strchr(s, '/') != NULL && s[0] != '/' && strstr(s, "..") == NULL;
+	if (strchr(s, '/') == NULL || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
+	    strstr(s, "//"))
+		return false;
+	{
+		/* The zone must exist in the tz database PostgreSQL also uses. */
+		char path[128];
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
+		return access(path, R_OK) == 0;
+	}
 }
