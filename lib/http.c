@@ -236,16 +236,17 @@ void http_parse(struct http_req *r, struct arena *a, char **env, const char *pre
 	r->started_ms = tk_now_ms();
 	r->status = 0;
 
-	r->method_name = http_env(r, "REQUEST_METHOD");
-	if (r->method_name == NULL)
-		r->method_name = "GET";
+	/* FastCGI frees the parameters when the request finishes, before the
+	 * request is logged: what outlives the handler is copied. */
+	v = http_env(r, "REQUEST_METHOD");
+	r->method_name = v ? arena_strndup(a, v, strnlen(v, 16)) : "GET";
 	r->method = http_method_parse(r->method_name);
 
 	rid = http_env(r, "REQUEST_ID");
 	if (rid && *rid && strlen(rid) <= 64 &&
 	    strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
 	        strlen(rid)) {
-		r->request_id = rid;
+		r->request_id = arena_strdup(a, rid);
 	} else {
 		char *id = arena_alloc(a, 33);
 		tk_random_hex(id, 16);

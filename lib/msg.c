@@ -61,6 +61,7 @@ static const struct msg_entry fields[] = {
     {"invalid_utf8", 0, "올바른 UTF-8 문자열이 아닙니다.", "is not valid UTF-8"},
     {"taken", 0, "이미 사용 중입니다.", "is already taken"},
     {"not_found", 0, "존재하지 않습니다.", "does not exist"},
+    {"duplicate", 0, "중복되었습니다.", "is duplicated"},
     {"date_order", 0, "종료일은 시작일 이후여야 합니다.", "must not be before the start"},
 };
 
