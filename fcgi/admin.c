@@ -1,6 +1,9 @@
 /* admin — exhibition managers: /fcgi/admin/. */
 #include "account.h"
+#include "activity.h"
 #include "app.h"
+#include "event.h"
+#include "notice.h"
 
 static void h_login(struct http_req *r)
 {
@@ -12,6 +15,14 @@ static const struct route routes[] = {
     {HTTP_POST, "login", h_login, PERM_PUBLIC, SCOPE_NONE},
     {HTTP_POST, "logout", account_logout, PERM_LOGIN, SCOPE_NONE},
     {HTTP_GET, "me", account_me, PERM_LOGIN, SCOPE_NONE},
+    {HTTP_GET, "events", event_list_mine, PERM_LOGIN, SCOPE_NONE},
+    {HTTP_GET, "events/{id}", event_get_scoped, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/notices", notice_list, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_POST, "events/{id}/notices", notice_create, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/notices/{nid}", notice_get, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_PUT, "events/{id}/notices/{nid}", notice_update, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_DELETE, "events/{id}/notices/{nid}", notice_delete, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/activity", activity_list_event, PERM_MANAGER, SCOPE_PATH_ID},
 };
 
 static const struct app_family family = {"admin", "/fcgi/admin/", routes, TK_ARRAY_LEN(routes),
