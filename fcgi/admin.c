@@ -25,8 +25,13 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{id}/activity", activity_list_event, PERM_MANAGER, SCOPE_PATH_ID},
 };
 
-static const struct app_family family = {"admin", "/fcgi/admin/", routes, TK_ARRAY_LEN(routes),
-                                         true};
+static const struct app_family family = {
+    .name = "admin",
+    .prefix = "/fcgi/admin/",
+    .routes = routes,
+    .n_routes = TK_ARRAY_LEN(routes),
+    .needs_kv = true,
+};
 
 int main(int argc, char **argv)
 {

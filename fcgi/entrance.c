@@ -14,8 +14,13 @@ static const struct route routes[] = {
     {HTTP_GET, "me", account_me, PERM_LOGIN, SCOPE_NONE},
 };
 
-static const struct app_family family = {"entrance", "/fcgi/entrance/", routes,
-                                         TK_ARRAY_LEN(routes), true};
+static const struct app_family family = {
+    .name = "entrance",
+    .prefix = "/fcgi/entrance/",
+    .routes = routes,
+    .n_routes = TK_ARRAY_LEN(routes),
+    .needs_kv = true,
+};
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,6 @@
 /* public — customer booking: /fcgi/public/. */
 #include "app.h"
+#include "booking.h"
 #include "event.h"
 #include "notice.h"
 
@@ -8,10 +9,25 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{code}", event_public_get, PERM_PUBLIC, SCOPE_NONE},
     {HTTP_GET, "events/{code}/notices", notice_public_list, PERM_PUBLIC, SCOPE_NONE},
     {HTTP_GET, "events/{code}/notices/{id}", notice_public_get, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_GET, "events/{code}/products", booking_products, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_POST, "events/{code}/reservations", booking_reserve, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_GET, "events/{code}/reservations/{token}", booking_get, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_POST, "events/{code}/reservations/{token}/extend", booking_extend, PERM_PUBLIC,
+     SCOPE_NONE},
+    {HTTP_DELETE, "events/{code}/reservations/{token}", booking_cancel, PERM_PUBLIC, SCOPE_NONE},
 };
 
-static const struct app_family family = {"public", "/fcgi/public/", routes, TK_ARRAY_LEN(routes),
-                                         true};
+/* The public family writes holds (pending orders), never money: a crash may
+ * lose the last few holds, which then simply expire, so its commits do not
+ * wait for the disk. Payments commit synchronously in their own family. */
+static const struct app_family family = {
+    .name = "public",
+    .prefix = "/fcgi/public/",
+    .routes = routes,
+    .n_routes = TK_ARRAY_LEN(routes),
+    .needs_kv = true,
+    .db_session_sql = "SET synchronous_commit = off",
+};
 
 int main(int argc, char **argv)
 {

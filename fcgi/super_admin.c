@@ -44,8 +44,13 @@ static const struct route routes[] = {
     {HTTP_PUT, "settings", settings_put, PERM_SUPER, SCOPE_NONE},
 };
 
-static const struct app_family family = {"super_admin", "/fcgi/super-admin/", routes,
-                                         TK_ARRAY_LEN(routes), true};
+static const struct app_family family = {
+    .name = "super_admin",
+    .prefix = "/fcgi/super-admin/",
+    .routes = routes,
+    .n_routes = TK_ARRAY_LEN(routes),
+    .needs_kv = true,
+};
 
 int main(int argc, char **argv)
 {

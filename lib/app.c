@@ -228,6 +228,8 @@ int app_main(int argc, char **argv, const struct app_family *fam)
 	sigaction(SIGINT, &sa, NULL);
 
 	/* Dependencies may come up after us; health reports them until then. */
+	if (fam->db_session_sql)
+		db_set_session_sql(fam->db_session_sql);
 	db_init(cfg.pg);
 	kv_init(cfg.redis);
 

@@ -21,6 +21,7 @@ struct app_family {
 	const struct route *routes;
 	size_t n_routes;
 	bool needs_kv; /* health reports redis (all families do today) */
+	const char *db_session_sql; /* run on each new PostgreSQL connection */
 };
 
 /* Runs the worker: `--routes` prints "METHOD /prefix/pattern LEVEL" per

@@ -13,6 +13,12 @@ static unsigned conn_gen;  /* bumped on every new connection */
 static unsigned stmt_seq;  /* names statements s1, s2 … */
 static char last_state[6];
 static char last_constraint[64];
+static const char *session_sql;
+
+void db_set_session_sql(const char *sql)
+{
+	session_sql = sql;
+}
 
 static void clear_pg(void *p)
 {
@@ -34,6 +40,8 @@ static bool connect_now(void)
 	/* Sessions speak UTC-offset ISO timestamps; the service zone is Seoul. */
 	PQclear(PQexec(conn, "SET TIME ZONE 'Asia/Seoul'"));
 	PQclear(PQexec(conn, "SET statement_timeout = '15s'"));
+	if (session_sql)
+		PQclear(PQexec(conn, session_sql));
 	return true;
 }
 

@@ -45,6 +45,11 @@ enum db_err {
  * cannot be reached now (later calls retry). */
 enum db_err db_init(const char *conninfo);
 
+/* SQL run on every new connection after the defaults (e.g. the public
+ * family's "SET synchronous_commit = off": its writes are holds, not money).
+ * Call before db_init; the string must stay valid. */
+void db_set_session_sql(const char *sql);
+
 /* Closes the connection (at exit). */
 void db_close(void);
 

@@ -142,6 +142,25 @@ int64_t tk_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Korea has kept UTC+9 without daylight saving since 1988. */
+#define SEOUL_OFFSET_S (9 * 3600)
+
+void tk_iso_seoul(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000) + SEOUL_OFFSET_S;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S+09:00", &tm);
+}
+
+void tk_today_seoul(char out[11])
+{
+	time_t t = time(NULL) + SEOUL_OFFSET_S;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
 static bool all_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -55,6 +55,13 @@ bool tk_random_hex(char *out, size_t n);
 int64_t tk_now(void);
 int64_t tk_now_ms(void);
 
+/* An instant (ms since the epoch) as ISO-8601 in Seoul time,
+ * "2026-11-21T10:00:00+09:00", into out. */
+void tk_iso_seoul(int64_t ms, char out[32]);
+
+/* Today's date in Seoul as YYYY-MM-DD. */
+void tk_today_seoul(char out[11]);
+
 /* Validators for common formats; each takes a NUL-terminated string. */
 bool tk_valid_date(const char *s);       /* YYYY-MM-DD, a real calendar day */
 bool tk_valid_datetime(const char *s);   /* ISO-8601 with offset or Z */

@@ -4,18 +4,25 @@
  *   ticketctl migrate [--dir DIR]      apply pending sql/NNNN_*.sql in order
  *   ticketctl seed-demo                demo super admin, exhibition aaa and its admins
  *   ticketctl create-admin USER NAME [--super]   password read from TICKET_ADMIN_PASSWORD
+ *   ticketctl reconcile [--event CODE]  Redis stock counters := capacity − sold − live holds
+ *   ticketctl worker                   the daemon: sweeps expired holds, reconciles, until SIGTERM
  *
  * Settings come from the environment (TICKET_PG …); when TICKET_VAR names a
  * stack directory with an env file, that file is read first.
  */
+#include "arena.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "kv.h"
+#include "reconcile.h"
 #include "log.h"
 #include "perm.h"
 #include "tk.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +35,9 @@ static int usage(void)
 {
 	fputs("usage: ticketctl migrate [--dir DIR]\n"
 	      "       ticketctl seed-demo\n"
-	      "       ticketctl create-admin USERNAME NAME [--super]  (password: TICKET_ADMIN_PASSWORD)\n",
+	      "       ticketctl create-admin USERNAME NAME [--super]  (password: TICKET_ADMIN_PASSWORD)\n"
+	      "       ticketctl reconcile [--event CODE]\n"
+	      "       ticketctl worker\n",
 	      stderr);
 	return 2;
 }
@@ -351,6 +360,98 @@ static int cmd_seed_demo(void)
 	return 0;
 }
 
+static struct db_stmt q_event_id =
+    DB_STMT("SELECT id FROM events WHERE code = $1 AND deleted_at IS NULL", 1);
+
+static int cmd_reconcile(int argc, char **argv)
+{
+	struct arena *a = arena_new();
+	enum reconcile_err e;
+	size_t n = 0;
+	int rc = 1;
+
+	connect_or_die();
+	if (kv_init(cfg.redis) != KV_OK) {
+		fprintf(stderr, "ticketctl: cannot connect to Redis (%s)\n", cfg.redis);
+		goto out;
+	}
+	if (argc >= 2 && strcmp(argv[0], "--event") == 0) {
+		const char *params[] = {argv[1]};
+		PGresult *res;
+		if (db_exec(a, &q_event_id, params, &res) != DB_OK || db_rows(res) != 1) {
+			fprintf(stderr, "ticketctl: no event %s\n", argv[1]);
+			goto out;
+		}
+		e = reconcile_event(a, db_i64(res, 0, "id"), &n);
+		if (e == RECONCILE_OK)
+			printf("event %s: %zu counters set\n", argv[1], n);
+	} else if (argc == 0) {
+		e = reconcile_all(a, &n);
+		if (e == RECONCILE_OK)
+			printf("%zu events reconciled\n", n);
+	} else {
+		rc = usage();
+		goto out;
+	}
+	if (e != RECONCILE_OK) {
+		fprintf(stderr, "ticketctl: reconcile failed (%s)\n",
+		        e == RECONCILE_DB ? "PostgreSQL" : "Redis");
+		goto out;
+	}
+	rc = 0;
+out:
+	arena_free(a);
+	return rc;
+}
+
+static volatile sig_atomic_t worker_stop;
+
+static void on_worker_signal(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+/* The daemon. Correctness never depends on it (holds expire lazily in the
+ * hold script); it keeps PostgreSQL's pending orders and Redis tidy and
+ * repairs any drift. */
+static int cmd_worker(void)
+{
+	struct arena *a = arena_new();
+	struct sigaction sa;
+	int64_t last_reconcile = 0, interval_ms = 5000;
+	const char *iv = config_get("TICKET_RECONCILE_MS");
+
+	if (iv && !tk_parse_i64(iv, 200, 3600000, &interval_ms))
+		interval_ms = 5000;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_worker_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	db_init(cfg.pg);
+	kv_init(cfg.redis);
+	log_event(LOG_INFO, "daemon_start", NULL);
+	while (!worker_stop) {
+		size_t expired = 0, events = 0;
+		struct timespec ts = {1, 0};
+		if (reconcile_sweep(a, &expired) == RECONCILE_OK && expired > 0) {
+			char n[24];
+			snprintf(n, sizeof(n), "%zu", expired);
+			log_event(LOG_INFO, "holds_expired", "count", n, NULL);
+		}
+		if (tk_now_ms() - last_reconcile >= interval_ms) {
+			if (reconcile_all(a, &events) != RECONCILE_OK)
+				log_event(LOG_WARN, "reconcile_failed", NULL);
+			last_reconcile = tk_now_ms();
+		}
+		arena_reset(a);
+		nanosleep(&ts, NULL);
+	}
+	log_event(LOG_INFO, "daemon_stop", NULL);
+	arena_free(a);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	log_init("ticketctl");
@@ -367,5 +468,9 @@ int main(int argc, char **argv)
 		return cmd_seed_demo();
 	if (strcmp(argv[1], "create-admin") == 0)
 		return cmd_create_admin(argc - 2, argv + 2);
+	if (strcmp(argv[1], "reconcile") == 0)
+		return cmd_reconcile(argc - 2, argv + 2);
+	if (strcmp(argv[1], "worker") == 0)
+		return cmd_worker();
 	return usage();
 }

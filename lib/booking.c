@@ -1,0 +1,699 @@
+/* booking.c — products with availability, and reservations (see booking.h). */
+#include "booking.h"
+
+#include "app.h"
+#include "auth.h"
+#include "catalog.h"
+#include "config.h"
+#include "db.h"
+#include "json.h"
+#include "log.h"
+#include "reconcile.h"
+#include "stock.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BOOKING_TOKEN_BYTES 24 /* → 32 base64url characters */
+#define ORDER_SUFFIX_LEN 8
+
+static struct db_stmt q_insert = DB_STMT(
+    "WITH o AS (INSERT INTO orders (event_id, order_number, reservation_token, toss_order_id,"
+    "   status, visit_date, amount, customer_name, customer_phone, customer_email,"
+    "   access_token, hold_expires_at)"
+    " VALUES ($1, $2, $3, $2, 'pending', $4::date, $5, $6, $7, $8, $9,"
+    "   to_timestamp($10::bigint / 1000.0))"
+    " RETURNING id)"
+    " INSERT INTO order_items (order_id, product_id, qty, unit_price, amount)"
+    " SELECT o.id, x.p, x.q, x.u, x.q * x.u"
+    " FROM o, unnest($11::bigint[], $12::int[], $13::int[]) AS x(p, q, u)"
+    " RETURNING order_id",
+    13);
+
+static struct db_stmt q_get = DB_STMT(
+    "SELECT o.id, o.order_number, o.status, o.amount, o.visit_date::text AS visit_date,"
+    " iso(o.hold_expires_at) AS expires_at, o.extended,"
+    " (o.hold_expires_at > now()) AS live,"
+    " (SELECT json_agg(json_build_object('product_id', i.product_id, 'name', p.name,"
+    "   'qty', i.qty, 'unit_price', i.unit_price, 'amount', i.amount) ORDER BY i.id)"
+    "   FROM order_items i JOIN products p ON p.id = i.product_id"
+    "   WHERE i.order_id = o.id) AS items"
+    " FROM orders o WHERE o.event_id = $1 AND o.reservation_token = $2",
+    2);
+
+static struct db_stmt q_extend = DB_STMT(
+    "UPDATE orders SET extended = true,"
+    " hold_expires_at = hold_expires_at + make_interval(secs => $3)"
+    " WHERE event_id = $1 AND reservation_token = $2 AND status = 'pending'"
+    "   AND NOT extended AND hold_expires_at > now()"
+    " RETURNING (EXTRACT(EPOCH FROM hold_expires_at) * 1000)::bigint AS exp_ms,"
+    "   iso(hold_expires_at) AS expires_at",
+    3);
+
+static struct db_stmt q_state = DB_STMT(
+    "SELECT status, extended, (hold_expires_at > now()) AS live FROM orders"
+    " WHERE event_id = $1 AND reservation_token = $2",
+    2);
+
+static struct db_stmt q_expire = DB_STMT(
+    "UPDATE orders SET status = 'expired' WHERE event_id = $1 AND reservation_token = $2"
+    "   AND status = 'pending'",
+    2);
+
+static struct db_stmt q_cancel = DB_STMT(
+    "UPDATE orders SET status = 'canceled', canceled_at = now()"
+    " WHERE event_id = $1 AND reservation_token = $2 AND status = 'pending'"
+    "   AND hold_expires_at > now()"
+    " RETURNING id",
+    2);
+
+/* ---------------------------------------------------------------------- */
+
+static bool event_or_reply(struct http_req *r, const struct catalog_event **ev)
+{
+	switch (catalog_get(r->arena, http_param(r, "code"), ev)) {
+	case CATALOG_OK:
+		return true;
+	case CATALOG_NOT_FOUND:
+		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
+		return false;
+	default:
+		http_reply_error(r, "UNAVAILABLE", NULL);
+		return false;
+	}
+}
+
+/* Where a product stands in its sale window now: NULL when on sale. */
+static const char *sale_state(const struct catalog_event *ev, const struct catalog_product *p,
+                              int64_t now_ms)
+{
+	char today[11];
+	int64_t starts = p->sale_starts_ms ? p->sale_starts_ms : ev->sale_starts_ms;
+	int64_t ends = p->sale_ends_ms ? p->sale_ends_ms : ev->sale_ends_ms;
+
+	tk_today_seoul(today);
+	if (strcmp(today, ev->ends_on) > 0 || (ends && now_ms >= ends))
+		return "closed";
+	if (starts && now_ms < starts)
+		return "not_yet";
+	return NULL;
+}
+
+/* Stock lines for qty units of p on date. Returns how many were added. */
+static size_t lines_for(const struct catalog_product *p, int64_t qty, const char *date,
+                        struct stock_line *out, size_t room)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_quotas && n < room; i++) {
+		out[n].quota_id = p->quotas[i].quota_id;
+		snprintf(out[n].date, sizeof(out[n].date), "%s",
+		         p->quotas[i].per_day && date ? date : "");
+		out[n].qty = qty * p->quotas[i].units;
+		n++;
+	}
+	return n;
+}
+
+/* Reads counters, rebuilding the event's counters once if Redis lost them. */
+static enum stock_err read_counters(struct http_req *r, int64_t event_id,
+                                    const struct stock_line *lines, size_t n, int64_t *out)
+{
+	enum stock_err e = stock_read(r->arena, event_id, lines, n, out);
+	bool missing = false;
+
+	for (size_t i = 0; e == STOCK_OK && i < n; i++)
+		missing = missing || out[i] < 0;
+	if (e == STOCK_OK && missing) {
+		if (reconcile_event(r->arena, event_id, NULL) != RECONCILE_OK)
+			return STOCK_DOWN;
+		e = stock_read(r->arena, event_id, lines, n, out);
+	}
+	return e;
+}
+
+void booking_products(struct http_req *r)
+{
+	const struct catalog_event *ev;
+	const char *date = http_query(r, "date");
+	struct stock_line *lines;
+	int64_t *avail;
+	size_t n = 0;
+	cJSON *items, *root;
+	int64_t now = tk_now_ms();
+
+	if (!event_or_reply(r, &ev))
+		return;
+	if (date && *date == '\0')
+		date = NULL;
+	if (date && (!tk_valid_date(date) || strcmp(date, ev->starts_on) < 0 ||
+	             strcmp(date, ev->ends_on) > 0)) {
+		cJSON *errors = cJSON_CreateObject();
+		json_field_error(r, errors, "date", "invalid");
+		json_reply_validation(r, errors);
+		return;
+	}
+	lines = arena_calloc(r->arena, ev->n_products * CATALOG_MAX_QUOTAS + 1, sizeof(*lines));
+	avail = arena_calloc(r->arena, ev->n_products * CATALOG_MAX_QUOTAS + 1, sizeof(*avail));
+	for (size_t i = 0; i < ev->n_products; i++) {
+		const struct catalog_product *p = &ev->products[i];
+		/* Dated products have no availability without a date. */
+		if (!p->dated || date)
+			n += lines_for(p, 1, date, lines + n, CATALOG_MAX_QUOTAS);
+	}
+	if (n > 0 && read_counters(r, ev->id, lines, n, avail) != STOCK_OK) {
+		http_reply_error(r, "UNAVAILABLE", NULL);
+		return;
+	}
+	root = http_own(r, cJSON_CreateObject());
+	items = cJSON_AddArrayToObject(root, "items");
+	n = 0;
+	for (size_t i = 0; i < ev->n_products; i++) {
+		const struct catalog_product *p = &ev->products[i];
+		cJSON *it = cJSON_CreateObject();
+		const char *st = sale_state(ev, p, now);
+		int64_t a = -1; /* -1: unlimited or unknown (no date yet) */
+
+		if (!p->dated || date) {
+			for (size_t k = 0; k < p->n_quotas; k++, n++) {
+				int64_t units = p->quotas[k].units > 0 ? p->quotas[k].units : 1;
+				int64_t v = avail[n] > 0 ? avail[n] / units : 0;
+				if (a < 0 || v < a)
+					a = v;
+			}
+		}
+		cJSON_AddNumberToObject(it, "id", (double)p->id);
+		cJSON_AddStringToObject(it, "type", p->type);
+		cJSON_AddStringToObject(it, "name", p->name);
+		cJSON_AddNumberToObject(it, "price", (double)p->price);
+		cJSON_AddBoolToObject(it, "dated", p->dated);
+		cJSON_AddNumberToObject(it, "max_per_order", p->max_per_order);
+		if (a >= 0)
+			cJSON_AddNumberToObject(it, "available", (double)a);
+		else
+			cJSON_AddNullToObject(it, "available");
+		cJSON_AddStringToObject(it, "sale_status",
+		                        st ? st : (a == 0 ? "sold_out" : "on_sale"));
+		cJSON_AddItemToArray(items, it);
+	}
+	if (date)
+		cJSON_AddStringToObject(root, "date", date);
+	http_reply_json(r, 200, root);
+}
+
+/* ---------------------------------------------------------------------- */
+
+struct reserve_in {
+	struct json_str visit_date;
+	struct json_node items, customer;
+	struct json_str name, phone, email, queue_token;
+};
+
+static const struct json_field reserve_fields[] = {
+    JSON_DATE("visit_date", struct reserve_in, visit_date, JF_NULLABLE),
+    JSON_ARR("items", struct reserve_in, items, JF_REQUIRED, 1, BOOKING_MAX_ITEMS),
+    JSON_OBJ("customer", struct reserve_in, customer, JF_REQUIRED),
+    JSON_STR("customer.name", struct reserve_in, name, JF_REQUIRED, 1, BOOKING_NAME_MAX, NULL),
+    JSON_STR("customer.phone", struct reserve_in, phone, JF_REQUIRED, 1, 13, tk_valid_phone),
+    JSON_STR("customer.email", struct reserve_in, email, JF_NULLABLE, 0, 254, tk_valid_email),
+    JSON_STR("queue_token", struct reserve_in, queue_token, JF_NULLABLE, 1, 512, NULL),
+};
+
+struct item_in {
+	struct json_int product_id, qty;
+};
+
+static const struct json_field item_fields[] = {
+    JSON_INT("product_id", struct item_in, product_id, JF_REQUIRED, 1, JSON_MAX_SAFE_INT),
+    JSON_INT("qty", struct item_in, qty, JF_REQUIRED, 1, BOOKING_MAX_ITEM_QTY),
+};
+
+/* An admission token of the waiting room: "<expiry s>.<base64url HMAC of
+ * q:<event>:<expiry>>". */
+static bool queue_token_valid(int64_t event_id, const char *tok)
+{
+	const char *dot = tok ? strchr(tok, '.') : NULL;
+	char data[64], mac_b64[64], expiry[24];
+	unsigned char mac[32];
+	unsigned int len = sizeof(mac);
+	int64_t exp;
+	size_t el;
+
+	if (dot == NULL || (el = (size_t)(dot - tok)) == 0 || el >= sizeof(expiry))
+		return false;
+	memcpy(expiry, tok, el);
+	expiry[el] = '\0';
+	if (!tk_parse_i64(expiry, 0, INT64_MAX, &exp) || exp < tk_now())
+		return false;
+	snprintf(data, sizeof(data), "q:%lld:%lld", (long long)event_id, (long long)exp);
+	if (HMAC(EVP_sha256(), cfg.jwt_secret, (int)strlen(cfg.jwt_secret),
+	         (const unsigned char *)data, strlen(data), mac, &len) == NULL)
+		return false;
+	auth_b64url_encode(mac, len, mac_b64, sizeof(mac_b64));
+	return auth_equal(dot + 1, mac_b64);
+}
+
+static void random_token(char *out, size_t bytes)
+{
+	unsigned char raw[48];
+	if (!tk_random(raw, bytes)) {
+		/* Without entropy no token can be safe; the worker cannot go on. */
+		log_event(LOG_ERROR, "no_entropy", NULL);
+		abort();
+	}
+	auth_b64url_encode(raw, bytes, out, 2 * bytes + 4);
+}
+
+static void order_number(const char *code, char *out, size_t len)
+{
+	/* No 0/O, 1/I/L: order numbers are read out over the phone. */
+	static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+	unsigned char raw[ORDER_SUFFIX_LEN];
+	size_t o;
+
+	if (!tk_random(raw, sizeof(raw)))
+		abort();
+	o = (size_t)snprintf(out, len, "%s-", code);
+	for (size_t i = 0; i < o - 1; i++)
+		out[i] = (char)(out[i] >= 'a' && out[i] <= 'z' ? out[i] - 32 : out[i]);
+	for (size_t i = 0; i < ORDER_SUFFIX_LEN && o + 1 < len; i++)
+		out[o++] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+	out[o] = '\0';
+}
+
+static void reply_field(struct http_req *r, const char *field, const char *key)
+{
+	cJSON *errors = cJSON_CreateObject();
+	json_field_error(r, errors, field, key);
+	json_reply_validation(r, errors);
+}
+
+/* The product of the first item that draws from a stock line. */
+static int64_t product_of_line(const struct catalog_product *const *prods, size_t n,
+                               const struct stock_line *l)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < prods[i]->n_quotas; k++)
+			if (prods[i]->quotas[k].quota_id == l->quota_id)
+				return prods[i]->id;
+	return 0;
+}
+
+void booking_reserve(struct http_req *r)
+{
+	const struct catalog_event *ev;
+	struct reserve_in in = {0};
+	const struct catalog_product *prods[BOOKING_MAX_ITEMS];
+	int64_t qty[BOOKING_MAX_ITEMS];
+	struct stock_line lines[STOCK_MAX_LINES];
+	size_t n_items = 0, n_lines = 0, failed = 0;
+	int64_t total_qty = 0, amount = 0, expires_ms = 0, avail = 0, now = tk_now_ms();
+	bool needs_date = false;
+	const char *date;
+	char phone[12], token[80], access[80], number[40], iso[32];
+	enum stock_err se;
+	enum db_err de;
+	const cJSON *it, *body, *items_in;
+	cJSON *errors;
+
+	if (!event_or_reply(r, &ev))
+		return;
+	body = json_body_or_reply(r);
+	if (body == NULL)
+		return;
+	if (!cJSON_IsObject(body)) {
+		http_reply_error(r, "INVALID_JSON", NULL);
+		return;
+	}
+	/* Every problem is reported at once: the fields, then each item typed,
+	 * then against the catalog. */
+	errors = cJSON_CreateObject();
+	json_validate(r, body, reserve_fields, TK_ARRAY_LEN(reserve_fields), &in, NULL, errors);
+	if (ev->queue_enabled &&
+	    (!in.queue_token.set || in.queue_token.null || !queue_token_valid(ev->id, in.queue_token.v))) {
+		cJSON_Delete(errors);
+		http_reply_error(r, "QUEUE_REQUIRED", NULL);
+		return;
+	}
+	items_in = in.items.set ? in.items.v : NULL;
+	cJSON_ArrayForEach(it, items_in)
+	{
+		struct item_in ii = {0};
+		const char *prefix = arena_printf(r->arena, "items[%zu].", n_items);
+		const struct catalog_product *p;
+
+		if (!cJSON_IsObject(it)) {
+			json_field_error(r, errors, arena_printf(r->arena, "items[%zu]", n_items),
+			                 "type_object");
+			n_items++;
+			continue;
+		}
+		if (!json_validate(r, it, item_fields, TK_ARRAY_LEN(item_fields), &ii, prefix, errors)) {
+			n_items++;
+			continue;
+		}
+		p = catalog_product(ev, ii.product_id.v);
+		if (p == NULL) {
+			json_field_error(r, errors, arena_printf(r->arena, "%sproduct_id", prefix),
+			                 "not_found");
+		} else {
+			for (size_t k = 0; k < n_items; k++)
+				if (prods[k] == p)
+					json_field_error(r, errors,
+					                 arena_printf(r->arena, "%sproduct_id", prefix),
+					                 "duplicate");
+			if (ii.qty.v > p->max_per_order)
+				json_field_error(r, errors, arena_printf(r->arena, "%sqty", prefix),
+				                 "too_large");
+			needs_date = needs_date || p->dated;
+		}
+		prods[n_items] = p;
+		qty[n_items] = ii.qty.v;
+		total_qty += ii.qty.v;
+		n_items++;
+	}
+	if (total_qty > ev->max_per_order)
+		json_field_error(r, errors, "items", "too_large");
+	date = in.visit_date.set && !in.visit_date.null ? in.visit_date.v : NULL;
+	if (needs_date && date == NULL) {
+		json_field_error(r, errors, "visit_date", "required");
+	} else if (date) {
+		char today[11];
+		tk_today_seoul(today);
+		if (strcmp(date, ev->starts_on) < 0 || strcmp(date, ev->ends_on) > 0 ||
+		    strcmp(date, today) < 0)
+			json_field_error(r, errors, "visit_date", "invalid");
+	}
+	if (cJSON_GetArraySize(errors) > 0) {
+		json_reply_validation(r, errors);
+		return;
+	}
+	cJSON_Delete(errors);
+
+	for (size_t i = 0; i < n_items; i++) {
+		const char *st = sale_state(ev, prods[i], now);
+		if (st) {
+			cJSON *d = cJSON_CreateObject();
+			cJSON_AddStringToObject(d, "sale_status", st);
+			cJSON_AddNumberToObject(d, "product_id", (double)prods[i]->id);
+			http_reply_error_full(r, 409, "CONFLICT",
+			                      r->lang == LANG_EN
+			                          ? (st[0] == 'n' ? "Sales have not started yet."
+			                                          : "Sales are closed.")
+			                          : (st[0] == 'n' ? "아직 판매가 시작되지 않았습니다."
+			                                          : "판매가 종료되었습니다."),
+			                      d);
+			return;
+		}
+		n_lines += lines_for(prods[i], qty[i], date, lines + n_lines,
+		                     STOCK_MAX_LINES - n_lines);
+		amount += qty[i] * prods[i]->price;
+	}
+	n_lines = stock_merge(lines, n_lines);
+	if (amount > INT32_MAX) {
+		reply_field(r, "items", "too_large");
+		return;
+	}
+	tk_normalize_phone(in.phone.v, phone);
+
+	/* Hold first: a sold-out answer never reaches PostgreSQL. */
+	random_token(token, BOOKING_TOKEN_BYTES);
+	if (n_lines > 0) {
+		se = stock_hold(r->arena, ev->id, token, lines, n_lines, (int64_t)ev->hold_seconds * 1000,
+		                &expires_ms, &failed, &avail);
+		if (se == STOCK_UNINIT) {
+			/* Redis lost the counters (restart without data): rebuild them
+			 * from PostgreSQL, then try once more. */
+			if (reconcile_event(r->arena, ev->id, NULL) != RECONCILE_OK) {
+				http_reply_error(r, "UNAVAILABLE", NULL);
+				return;
+			}
+			se = stock_hold(r->arena, ev->id, token, lines, n_lines,
+			                (int64_t)ev->hold_seconds * 1000, &expires_ms, &failed, &avail);
+		}
+		if (se == STOCK_SOLD_OUT) {
+			cJSON *d = cJSON_CreateObject();
+			cJSON_AddNumberToObject(d, "product_id",
+			                        (double)product_of_line(prods, n_items, &lines[failed]));
+			cJSON_AddNumberToObject(d, "available", (double)(avail > 0 ? avail : 0));
+			http_reply_error(r, "SOLD_OUT", d);
+			return;
+		}
+		if (se != STOCK_OK) {
+			http_reply_error(r, "UNAVAILABLE", NULL);
+			return;
+		}
+	} else {
+		expires_ms = now + (int64_t)ev->hold_seconds * 1000;
+	}
+
+	/* The pending order. If it cannot be written, the hold goes back. */
+	random_token(access, BOOKING_TOKEN_BYTES);
+	{
+		char *pids = arena_strdup(r->arena, "{"), *qtys = arena_strdup(r->arena, "{"),
+		     *prices = arena_strdup(r->arena, "{");
+		for (size_t i = 0; i < n_items; i++) {
+			pids = arena_printf(r->arena, "%s%s%lld", pids, i ? "," : "",
+			                    (long long)prods[i]->id);
+			qtys = arena_printf(r->arena, "%s%s%lld", qtys, i ? "," : "", (long long)qty[i]);
+			prices = arena_printf(r->arena, "%s%s%lld", prices, i ? "," : "",
+			                      (long long)prods[i]->price);
+		}
+		pids = arena_printf(r->arena, "%s}", pids);
+		qtys = arena_printf(r->arena, "%s}", qtys);
+		prices = arena_printf(r->arena, "%s}", prices);
+		for (int attempt = 0; attempt < 2; attempt++) {
+			const char *params[13];
+			order_number(ev->code, number, sizeof(number));
+			params[0] = db_param_i64(r->arena, ev->id);
+			params[1] = number;
+			params[2] = token;
+			params[3] = date;
+			params[4] = db_param_i64(r->arena, amount);
+			params[5] = in.name.v;
+			params[6] = phone;
+			params[7] = in.email.set && !in.email.null && *in.email.v ? in.email.v : NULL;
+			params[8] = access;
+			params[9] = db_param_i64(r->arena, expires_ms);
+			params[10] = pids;
+			params[11] = qtys;
+			params[12] = prices;
+			de = db_exec(r->arena, &q_insert, params, NULL);
+			/* Only an order-number collision is worth a second try. */
+			if (de != DB_UNIQUE || strcmp(db_last_constraint(), "orders_order_number_key") != 0)
+				break;
+		}
+	}
+	if (de != DB_OK) {
+		if (n_lines > 0)
+			stock_release(r->arena, ev->id, token);
+		app_reply_db_error(r, de);
+		return;
+	}
+
+	{
+		cJSON *root = http_own(r, cJSON_CreateObject());
+		cJSON *res = cJSON_AddObjectToObject(root, "reservation"), *items, *pay;
+		tk_iso_seoul(expires_ms, iso);
+		cJSON_AddStringToObject(res, "token", token);
+		cJSON_AddStringToObject(res, "order_id", number);
+		cJSON_AddStringToObject(res, "order_number", number);
+		cJSON_AddStringToObject(
+		    res, "order_name",
+		    n_items > 1 ? arena_printf(r->arena, "%s 외 %zu건", prods[0]->name, n_items - 1)
+		                : prods[0]->name);
+		cJSON_AddNumberToObject(res, "amount", (double)amount);
+		cJSON_AddStringToObject(res, "expires_at", iso);
+		if (date)
+			cJSON_AddStringToObject(res, "visit_date", date);
+		else
+			cJSON_AddNullToObject(res, "visit_date");
+		cJSON_AddStringToObject(res, "state", "held");
+		items = cJSON_AddArrayToObject(res, "items");
+		for (size_t i = 0; i < n_items; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "product_id", (double)prods[i]->id);
+			cJSON_AddStringToObject(o, "name", prods[i]->name);
+			cJSON_AddNumberToObject(o, "qty", (double)qty[i]);
+			cJSON_AddNumberToObject(o, "unit_price", (double)prods[i]->price);
+			cJSON_AddNumberToObject(o, "amount", (double)(qty[i] * prods[i]->price));
+			cJSON_AddItemToArray(items, o);
+		}
+		pay = cJSON_AddObjectToObject(root, "payment");
+		cJSON_AddStringToObject(pay, "client_key", cfg.toss_client_key);
+		cJSON_AddStringToObject(pay, "success_url",
+		                        arena_printf(r->arena, "%s/fcgi/payment/success", cfg.base_url));
+		cJSON_AddStringToObject(pay, "fail_url",
+		                        arena_printf(r->arena, "%s/fcgi/payment/fail", cfg.base_url));
+		http_reply_json(r, 201, root);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+
+static bool token_param_or_reply(struct http_req *r, const char **token)
+{
+	const char *t = http_param(r, "token");
+	size_t n = t ? strlen(t) : 0;
+	if (n < 16 || n > 64 ||
+	    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n) {
+		http_reply_error(r, "NOT_FOUND", NULL);
+		return false;
+	}
+	*token = t;
+	return true;
+}
+
+static const char *state_of(const char *status, bool live)
+{
+	if (strcmp(status, "pending") == 0)
+		return live ? "held" : "expired";
+	if (strcmp(status, "paid") == 0 || strcmp(status, "refunded") == 0 ||
+	    strcmp(status, "partially_refunded") == 0)
+		return "paid";
+	if (strcmp(status, "expired") == 0)
+		return "expired";
+	return "canceled";
+}
+
+void booking_get(struct http_req *r)
+{
+	const struct catalog_event *ev;
+	const char *token;
+	PGresult *res;
+	enum db_err e;
+	cJSON *o;
+
+	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
+		return;
+	{
+		const char *params[] = {db_param_i64(r->arena, ev->id), token};
+		e = db_exec(r->arena, &q_get, params, &res);
+	}
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return;
+	}
+	if (db_rows(res) != 1) {
+		http_reply_error(r, "NOT_FOUND", NULL);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "token", token);
+	cJSON_AddStringToObject(o, "state", state_of(db_str(res, 0, "status"), db_bool(res, 0, "live")));
+	cJSON_AddStringToObject(o, "order_id", db_str(res, 0, "order_number"));
+	cJSON_AddStringToObject(o, "order_number", db_str(res, 0, "order_number"));
+	cJSON_AddNumberToObject(o, "amount", (double)db_i64(res, 0, "amount"));
+	if (db_str(res, 0, "visit_date"))
+		cJSON_AddStringToObject(o, "visit_date", db_str(res, 0, "visit_date"));
+	else
+		cJSON_AddNullToObject(o, "visit_date");
+	cJSON_AddStringToObject(o, "expires_at", db_str(res, 0, "expires_at"));
+	cJSON_AddBoolToObject(o, "extended", db_bool(res, 0, "extended"));
+	cJSON_AddItemToObject(o, "items", cJSON_Parse(db_str(res, 0, "items")));
+	app_reply_object(r, 200, "reservation", o);
+}
+
+/* Why a pending-only change did not apply: 404, 409 RESERVATION_EXPIRED or
+ * 409 CONFLICT (already paid, canceled, or extended). */
+static void reply_not_pending(struct http_req *r, int64_t event_id, const char *token,
+                              const char *conflict_reason)
+{
+	const char *params[] = {db_param_i64(r->arena, event_id), token};
+	PGresult *res;
+	enum db_err e = db_exec(r->arena, &q_state, params, &res);
+	const char *state;
+	cJSON *d;
+
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return;
+	}
+	if (db_rows(res) != 1) {
+		http_reply_error(r, "NOT_FOUND", NULL);
+		return;
+	}
+	state = state_of(db_str(res, 0, "status"), db_bool(res, 0, "live"));
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "state", state);
+	if (strcmp(state, "expired") == 0) {
+		http_reply_error(r, "RESERVATION_EXPIRED", d);
+		return;
+	}
+	if (strcmp(state, "held") == 0 && conflict_reason)
+		cJSON_AddStringToObject(d, "reason", conflict_reason);
+	http_reply_error(r, "CONFLICT", d);
+}
+
+void booking_extend(struct http_req *r)
+{
+	const struct catalog_event *ev;
+	const char *token;
+	PGresult *res;
+	enum db_err e;
+	cJSON *o;
+
+	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
+		return;
+	{
+		const char *params[] = {db_param_i64(r->arena, ev->id), token,
+		                        db_param_i64(r->arena, BOOKING_EXTEND_SECONDS)};
+		e = db_exec(r->arena, &q_extend, params, &res);
+	}
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return;
+	}
+	if (db_rows(res) != 1) {
+		reply_not_pending(r, ev->id, token, "already_extended");
+		return;
+	}
+	/* PostgreSQL decided the new expiry; Redis follows if the hold is
+	 * still there. If it lapsed in between, the reservation is over. */
+	if (stock_extend(r->arena, ev->id, token, db_i64(res, 0, "exp_ms")) == STOCK_GONE) {
+		const char *params[] = {db_param_i64(r->arena, ev->id), token};
+		db_exec(r->arena, &q_expire, params, NULL);
+		http_reply_error(r, "RESERVATION_EXPIRED", NULL);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "token", token);
+	cJSON_AddStringToObject(o, "state", "held");
+	cJSON_AddStringToObject(o, "expires_at", db_str(res, 0, "expires_at"));
+	cJSON_AddBoolToObject(o, "extended", true);
+	app_reply_object(r, 200, "reservation", o);
+}
+
+void booking_cancel(struct http_req *r)
+{
+	const struct catalog_event *ev;
+	const char *token;
+	PGresult *res;
+	enum db_err e;
+	cJSON *o;
+
+	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
+		return;
+	{
+		const char *params[] = {db_param_i64(r->arena, ev->id), token};
+		e = db_exec(r->arena, &q_cancel, params, &res);
+	}
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return;
+	}
+	if (db_rows(res) != 1) {
+		reply_not_pending(r, ev->id, token, NULL);
+		return;
+	}
+	/* Gated in Redis: racing with expiry, the units go back once. */
+	if (stock_release(r->arena, ev->id, token) == STOCK_DOWN)
+		log_event(LOG_WARN, "cancel_release_deferred", "token", token, NULL);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "token", token);
+	cJSON_AddStringToObject(o, "state", "canceled");
+	app_reply_object(r, 200, "reservation", o);
+}
