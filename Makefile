@@ -20,7 +20,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 TICKET_PORT      ?= 8080
 TEST_PORT        ?= 18080
-TEST_VAR         ?= $(CURDIR)/$(BUILD)/test-var
+TEST_VAR         ?= $(abspath $(BUILD))/test-var
 
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
@@ -76,10 +76,10 @@ $(BUILD)/lib $(BUILD)/tests:
 	mkdir -p $@
 
 run: deps all
-	TICKET_PORT=$(TICKET_PORT) TICKET_BUILD=$(CURDIR)/$(BUILD) bash tools/stack.sh run
+	TICKET_PORT=$(TICKET_PORT) TICKET_BUILD=$(abspath $(BUILD)) bash tools/stack.sh run
 
 stop:
-	TICKET_BUILD=$(CURDIR)/$(BUILD) bash tools/stack.sh stop
+	TICKET_BUILD=$(abspath $(BUILD)) bash tools/stack.sh stop
 
 check-unit: $(UNIT)
 	@failed=""; for t in $(UNIT); do echo "== $$t"; CK_FORK=yes $$t || failed="$$failed $$t"; done; \
@@ -89,8 +89,8 @@ check-unit: $(UNIT)
 # state in TEST_VAR), started fresh and stopped afterwards.
 check-integration: all
 	rm -rf $(TEST_VAR)
-	TICKET_VAR=$(TEST_VAR) TICKET_PORT=$(TEST_PORT) TICKET_BUILD=$(CURDIR)/$(BUILD) \
-		bash tools/stack.sh test bash tools/run-tests.sh $(CURDIR)/$(BUILD)
+	TICKET_VAR=$(TEST_VAR) TICKET_PORT=$(TEST_PORT) TICKET_BUILD=$(abspath $(BUILD)) \
+		bash tools/stack.sh test bash tools/run-tests.sh $(abspath $(BUILD))
 
 test: deps all lint check-unit check-integration
 	@echo "make test: all suites passed"

@@ -233,7 +233,7 @@ int app_main(int argc, char **argv, const struct app_family *fam)
 	db_init(cfg.pg);
 	kv_init(cfg.redis);
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_event(LOG_ERROR, "fcgi_init", NULL);
 		return 1;
 	}
