@@ -76,7 +76,8 @@ $(BUILD)/lib $(BUILD)/tests:
 	mkdir -p $@
 
 run: deps all
-	TICKET_PORT=$(TICKET_PORT) TICKET_BUILD=$(abspath $(BUILD)) bash tools/stack.sh run
+	TICKET_PORT=$(TICKET_PORT) TICKET_BUILD=$(abspath $(BUILD)) TICKET_WORKER_DAEMON=$${TICKET_WORKER_DAEMON:-1} \
+		bash tools/stack.sh run
 
 stop:
 	TICKET_BUILD=$(abspath $(BUILD)) bash tools/stack.sh stop

@@ -195,6 +195,7 @@ static void on_term(int sig)
 {
 	TK_UNUSED(sig);
 	stopping = 1;
+	FCGX_ShutdownPending(); /* the accept loop ends after the current request */
 }
 
 static void print_routes(const struct app_family *fam)
