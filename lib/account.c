@@ -98,10 +98,10 @@ static struct principal *principal_from_row(struct http_req *r, PGresult *res)
 	p->events = arena_calloc(r->arena, (size_t)(n > 0 ? n : 1), sizeof(*p->events));
 	cJSON_ArrayForEach(ev, evs)
 	{
-		p->events[i].event_id =
-		    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "event_id"));
-		p->events[i].level =
-		    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "level"));
+		p->events[i].event_id = (int64_t)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(ev, "event_id"));
+		p->events[i].level = (int)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(ev, "level"));
 		p->events[i].code = arena_strdup(
 		    r->arena, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "code")));
 		p->events[i].title = arena_strdup(
@@ -213,17 +213,20 @@ static void login_failed(struct http_req *r, int64_t admin_id, const char *usern
 	const char *params[] = {db_param_i64(r->arena, admin_id)};
 	bool locked;
 
-	if ((e = db_begin()) != DB_OK || (e = db_exec(r->arena, &q_login_failed, params, &res)) != DB_OK) {
+	if ((e = db_begin()) != DB_OK ||
+	    (e = db_exec(r->arena, &q_login_failed, params, &res)) != DB_OK) {
 		app_reply_db_error(r, e);
 		return;
 	}
 	locked = db_bool(res, 0, "locked");
 	{
 		cJSON *sum = cJSON_CreateObject();
-		cJSON_AddNumberToObject(sum, "failed_logins", (double)db_i64(res, 0, "failed_logins"));
+		cJSON_AddNumberToObject(sum, "failed_logins",
+		                        (double)db_i64(res, 0, "failed_logins"));
 		cJSON_AddBoolToObject(sum, "locked", locked);
-		e = audit_log_as(r, admin_id, username, 0, locked ? "auth.locked" : "auth.login_failed",
-		                 "admin", db_param_i64(r->arena, admin_id), sum);
+		e = audit_log_as(r, admin_id, username, 0,
+		                 locked ? "auth.locked" : "auth.login_failed", "admin",
+		                 db_param_i64(r->arena, admin_id), sum);
 		cJSON_Delete(sum);
 	}
 	if (e != DB_OK || (e = db_commit()) != DB_OK) {
@@ -286,10 +289,9 @@ void account_login(struct http_req *r, int min_level)
 		version = db_i64(sres, 0, "session_version");
 	}
 	{
-		const char *params[] = {db_param_i64(r->arena, admin_id),
-		                        db_param_i64(r->arena, cfg.token_ttl),
-		                        r->remote_addr && *r->remote_addr ? r->remote_addr : NULL,
-		                        r->user_agent};
+		const char *params[] = {
+		    db_param_i64(r->arena, admin_id), db_param_i64(r->arena, cfg.token_ttl),
+		    r->remote_addr && *r->remote_addr ? r->remote_addr : NULL, r->user_agent};
 		if ((e = db_exec(r->arena, &q_session_new, params, &sres)) != DB_OK)
 			goto db_fail;
 	}
@@ -347,9 +349,10 @@ void account_logout(struct http_req *r)
 	const char *params[] = {db_param_i64(r->arena, r->principal->session_id)};
 	cJSON *out;
 
-	if ((e = db_begin()) != DB_OK || (e = db_exec(r->arena, &q_session_revoke, params, NULL)) != DB_OK ||
-	    (e = audit_log(r, 0, "auth.logout", "admin", db_param_i64(r->arena, r->principal->admin_id),
-	                   NULL)) != DB_OK ||
+	if ((e = db_begin()) != DB_OK ||
+	    (e = db_exec(r->arena, &q_session_revoke, params, NULL)) != DB_OK ||
+	    (e = audit_log(r, 0, "auth.logout", "admin",
+	                   db_param_i64(r->arena, r->principal->admin_id), NULL)) != DB_OK ||
 	    (e = db_commit()) != DB_OK) {
 		app_reply_db_error(r, e);
 		return;

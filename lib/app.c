@@ -25,20 +25,11 @@ void app_reply_db_error(struct http_req *r, enum db_err e)
 {
 	db_rollback();
 	switch (e) {
-	case DB_DOWN:
-		http_reply_error(r, "UNAVAILABLE", NULL);
-		break;
-	case DB_INVALID:
-		http_reply_error(r, "VALIDATION", NULL);
-		break;
-	case DB_UNIQUE:
-		http_reply_error(r, "CONFLICT", NULL);
-		break;
-	case DB_CHECK:
-		http_reply_error(r, "CONFLICT", NULL);
-		break;
-	default:
-		http_reply_error(r, "INTERNAL", NULL);
+	case DB_DOWN: http_reply_error(r, "UNAVAILABLE", NULL); break;
+	case DB_INVALID: http_reply_error(r, "VALIDATION", NULL); break;
+	case DB_UNIQUE: http_reply_error(r, "CONFLICT", NULL); break;
+	case DB_CHECK: http_reply_error(r, "CONFLICT", NULL); break;
+	default: http_reply_error(r, "INTERNAL", NULL);
 	}
 }
 
@@ -252,8 +243,9 @@ int app_main(int argc, char **argv, const struct app_family *fam)
 		FCGX_Finish_r(&req);
 		snprintf(status, sizeof(status), "%d", r.status);
 		snprintf(ms, sizeof(ms), "%lld", (long long)(tk_now_ms() - r.started_ms));
-		log_event(r.status >= 500 ? LOG_ERROR : LOG_INFO, "request", "method", r.method_name,
-		          "path", r.path, "status", status, "ms", ms, "error", r.error_code, NULL);
+		log_event(r.status >= 500 ? LOG_ERROR : LOG_INFO, "request", "method",
+		          r.method_name, "path", r.path, "status", status, "ms", ms, "error",
+		          r.error_code, NULL);
 		log_set_request_id(NULL);
 		arena_reset(a);
 	}

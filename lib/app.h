@@ -20,7 +20,7 @@ struct app_family {
 	const char *prefix; /* "/fcgi/public/" */
 	const struct route *routes;
 	size_t n_routes;
-	bool needs_kv; /* health reports redis (all families do today) */
+	bool needs_kv;              /* health reports redis (all families do today) */
 	const char *db_session_sql; /* run on each new PostgreSQL connection */
 };
 

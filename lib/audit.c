@@ -8,7 +8,8 @@
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO activity_log (admin_id, admin_username, level, event_id, action, target_type,"
     " target_id, summary, ip, user_agent, request_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8::jsonb, '{}'::jsonb), $9::inet, COALESCE($10, ''), $11)",
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8::jsonb, '{}'::jsonb), $9::inet, "
+    "COALESCE($10, ''), $11)",
     11);
 
 enum db_err audit_log_as(struct http_req *r, int64_t admin_id, const char *username,

@@ -144,9 +144,11 @@ enum auth_err auth_token_sign(const struct auth_claims *c, const char *secret,
 	             (long long)c->issued_at, (long long)c->expires_at);
 	if (n < 0 || (size_t)n >= sizeof(payload))
 		return AUTH_FAILED;
-	o = auth_b64url_encode((const unsigned char *)header, sizeof(header) - 1, out, AUTH_JWT_MAX);
+	o = auth_b64url_encode((const unsigned char *)header, sizeof(header) - 1, out,
+	                       AUTH_JWT_MAX);
 	out[o++] = '.';
-	o += auth_b64url_encode((const unsigned char *)payload, (size_t)n, out + o, AUTH_JWT_MAX - o);
+	o += auth_b64url_encode((const unsigned char *)payload, (size_t)n, out + o,
+	                        AUTH_JWT_MAX - o);
 	if (!hmac256(secret, out, o, mac))
 		return AUTH_FAILED;
 	out[o++] = '.';

@@ -76,14 +76,9 @@ static struct db_stmt q_cancel = DB_STMT(
 static bool event_or_reply(struct http_req *r, const struct catalog_event **ev)
 {
 	switch (catalog_get(r->arena, http_param(r, "code"), ev)) {
-	case CATALOG_OK:
-		return true;
-	case CATALOG_NOT_FOUND:
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return false;
-	default:
-		http_reply_error(r, "UNAVAILABLE", NULL);
-		return false;
+	case CATALOG_OK: return true;
+	case CATALOG_NOT_FOUND: http_reply_error(r, "EVENT_NOT_FOUND", NULL); return false;
+	default: http_reply_error(r, "UNAVAILABLE", NULL); return false;
 	}
 }
 
@@ -332,8 +327,8 @@ void booking_reserve(struct http_req *r)
 	 * then against the catalog. */
 	errors = cJSON_CreateObject();
 	json_validate(r, body, reserve_fields, TK_ARRAY_LEN(reserve_fields), &in, NULL, errors);
-	if (ev->queue_enabled &&
-	    (!in.queue_token.set || in.queue_token.null || !queue_token_valid(ev->id, in.queue_token.v))) {
+	if (ev->queue_enabled && (!in.queue_token.set || in.queue_token.null ||
+	                          !queue_token_valid(ev->id, in.queue_token.v))) {
 		cJSON_Delete(errors);
 		http_reply_error(r, "QUEUE_REQUIRED", NULL);
 		return;
@@ -351,7 +346,8 @@ void booking_reserve(struct http_req *r)
 			n_items++;
 			continue;
 		}
-		if (!json_validate(r, it, item_fields, TK_ARRAY_LEN(item_fields), &ii, prefix, errors)) {
+		if (!json_validate(r, it, item_fields, TK_ARRAY_LEN(item_fields), &ii, prefix,
+		                   errors)) {
 			n_items++;
 			continue;
 		}
@@ -362,9 +358,10 @@ void booking_reserve(struct http_req *r)
 		} else {
 			for (size_t k = 0; k < n_items; k++)
 				if (prods[k] == p)
-					json_field_error(r, errors,
-					                 arena_printf(r->arena, "%sproduct_id", prefix),
-					                 "duplicate");
+					json_field_error(
+					    r, errors,
+					    arena_printf(r->arena, "%sproduct_id", prefix),
+					    "duplicate");
 			if (ii.qty.v > p->max_per_order)
 				json_field_error(r, errors, arena_printf(r->arena, "%sqty", prefix),
 				                 "too_large");
@@ -399,13 +396,13 @@ void booking_reserve(struct http_req *r)
 			cJSON *d = cJSON_CreateObject();
 			cJSON_AddStringToObject(d, "sale_status", st);
 			cJSON_AddNumberToObject(d, "product_id", (double)prods[i]->id);
-			http_reply_error_full(r, 409, "CONFLICT",
-			                      r->lang == LANG_EN
-			                          ? (st[0] == 'n' ? "Sales have not started yet."
-			                                          : "Sales are closed.")
-			                          : (st[0] == 'n' ? "아직 판매가 시작되지 않았습니다."
-			                                          : "판매가 종료되었습니다."),
-			                      d);
+			http_reply_error_full(
+			    r, 409, "CONFLICT",
+			    r->lang == LANG_EN ? (st[0] == 'n' ? "Sales have not started yet."
+			                                       : "Sales are closed.")
+			                       : (st[0] == 'n' ? "아직 판매가 시작되지 않았습니다."
+			                                       : "판매가 종료되었습니다."),
+			    d);
 			return;
 		}
 		n_lines += lines_for(prods[i], qty[i], date, lines + n_lines,
@@ -422,8 +419,8 @@ void booking_reserve(struct http_req *r)
 	/* Hold first: a sold-out answer never reaches PostgreSQL. */
 	random_token(token, BOOKING_TOKEN_BYTES);
 	if (n_lines > 0) {
-		se = stock_hold(r->arena, ev->id, token, lines, n_lines, (int64_t)ev->hold_seconds * 1000,
-		                &expires_ms, &failed, &avail);
+		se = stock_hold(r->arena, ev->id, token, lines, n_lines,
+		                (int64_t)ev->hold_seconds * 1000, &expires_ms, &failed, &avail);
 		if (se == STOCK_UNINIT) {
 			/* Redis lost the counters (restart without data): rebuild them
 			 * from PostgreSQL, then try once more. */
@@ -432,12 +429,14 @@ void booking_reserve(struct http_req *r)
 				return;
 			}
 			se = stock_hold(r->arena, ev->id, token, lines, n_lines,
-			                (int64_t)ev->hold_seconds * 1000, &expires_ms, &failed, &avail);
+			                (int64_t)ev->hold_seconds * 1000, &expires_ms, &failed,
+			                &avail);
 		}
 		if (se == STOCK_SOLD_OUT) {
 			cJSON *d = cJSON_CreateObject();
-			cJSON_AddNumberToObject(d, "product_id",
-			                        (double)product_of_line(prods, n_items, &lines[failed]));
+			cJSON_AddNumberToObject(
+			    d, "product_id",
+			    (double)product_of_line(prods, n_items, &lines[failed]));
 			cJSON_AddNumberToObject(d, "available", (double)(avail > 0 ? avail : 0));
 			http_reply_error(r, "SOLD_OUT", d);
 			return;
@@ -458,7 +457,8 @@ void booking_reserve(struct http_req *r)
 		for (size_t i = 0; i < n_items; i++) {
 			pids = arena_printf(r->arena, "%s%s%lld", pids, i ? "," : "",
 			                    (long long)prods[i]->id);
-			qtys = arena_printf(r->arena, "%s%s%lld", qtys, i ? "," : "", (long long)qty[i]);
+			qtys = arena_printf(r->arena, "%s%s%lld", qtys, i ? "," : "",
+			                    (long long)qty[i]);
 			prices = arena_printf(r->arena, "%s%s%lld", prices, i ? "," : "",
 			                      (long long)prods[i]->price);
 		}
@@ -475,7 +475,8 @@ void booking_reserve(struct http_req *r)
 			params[4] = db_param_i64(r->arena, amount);
 			params[5] = in.name.v;
 			params[6] = phone;
-			params[7] = in.email.set && !in.email.null && *in.email.v ? in.email.v : NULL;
+			params[7] = in.email.set && !in.email.null && *in.email.v ? in.email.v
+			                                                          : NULL;
 			params[8] = access;
 			params[9] = db_param_i64(r->arena, expires_ms);
 			params[10] = pids;
@@ -483,7 +484,8 @@ void booking_reserve(struct http_req *r)
 			params[12] = prices;
 			de = db_exec(r->arena, &q_insert, params, NULL);
 			/* Only an order-number collision is worth a second try. */
-			if (de != DB_UNIQUE || strcmp(db_last_constraint(), "orders_order_number_key") != 0)
+			if (de != DB_UNIQUE ||
+			    strcmp(db_last_constraint(), "orders_order_number_key") != 0)
 				break;
 		}
 	}
@@ -524,10 +526,11 @@ void booking_reserve(struct http_req *r)
 		}
 		pay = cJSON_AddObjectToObject(root, "payment");
 		cJSON_AddStringToObject(pay, "client_key", cfg.toss_client_key);
-		cJSON_AddStringToObject(pay, "success_url",
-		                        arena_printf(r->arena, "%s/fcgi/payment/success", cfg.base_url));
-		cJSON_AddStringToObject(pay, "fail_url",
-		                        arena_printf(r->arena, "%s/fcgi/payment/fail", cfg.base_url));
+		cJSON_AddStringToObject(
+		    pay, "success_url",
+		    arena_printf(r->arena, "%s/fcgi/payment/success", cfg.base_url));
+		cJSON_AddStringToObject(
+		    pay, "fail_url", arena_printf(r->arena, "%s/fcgi/payment/fail", cfg.base_url));
 		http_reply_json(r, 201, root);
 	}
 }
@@ -583,7 +586,8 @@ void booking_get(struct http_req *r)
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "token", token);
-	cJSON_AddStringToObject(o, "state", state_of(db_str(res, 0, "status"), db_bool(res, 0, "live")));
+	cJSON_AddStringToObject(o, "state",
+	                        state_of(db_str(res, 0, "status"), db_bool(res, 0, "live")));
 	cJSON_AddStringToObject(o, "order_id", db_str(res, 0, "order_number"));
 	cJSON_AddStringToObject(o, "order_number", db_str(res, 0, "order_number"));
 	cJSON_AddNumberToObject(o, "amount", (double)db_i64(res, 0, "amount"));

@@ -80,7 +80,8 @@ enum config_err config_load(void)
 	const char *ttl;
 
 	if (file && *file && !load_file(file)) {
-		log_event(LOG_ERROR, "config", "msg", "cannot read TICKET_CONFIG", "file", file, NULL);
+		log_event(LOG_ERROR, "config", "msg", "cannot read TICKET_CONFIG", "file", file,
+		          NULL);
 		return CONFIG_FILE;
 	}
 	cfg.pg = get_or("TICKET_PG", "dbname=ticketd");
@@ -99,8 +100,9 @@ enum config_err config_load(void)
 	ttl = get_or("TICKET_TOKEN_TTL", "43200");
 	cfg.token_ttl = atoi(ttl) > 0 ? atoi(ttl) : 43200;
 	if (cfg.jwt_secret == NULL || strlen(cfg.jwt_secret) < 16) {
-		log_event(LOG_ERROR, "config", "msg", "TICKET_JWT_SECRET missing or shorter than 16",
-		          "key", "TICKET_JWT_SECRET", NULL);
+		log_event(LOG_ERROR, "config", "msg",
+		          "TICKET_JWT_SECRET missing or shorter than 16", "key",
+		          "TICKET_JWT_SECRET", NULL);
 		return CONFIG_MISSING;
 	}
 	return CONFIG_OK;

@@ -9,20 +9,20 @@
 #include <stdbool.h>
 
 struct config {
-	const char *pg;           /* TICKET_PG: libpq conninfo */
-	const char *redis;        /* TICKET_REDIS: unix socket path, or host:port */
-	const char *jwt_secret;   /* TICKET_JWT_SECRET: HMAC key for admin tokens */
-	const char *base_url;     /* TICKET_BASE_URL: public origin, http://127.0.0.1:8080 */
-	const char *var;          /* TICKET_VAR */
-	const char *root;         /* TICKET_ROOT: repository / install root (sql/, public/) */
-	const char *toss_url;     /* TICKET_TOSS_URL */
+	const char *pg;         /* TICKET_PG: libpq conninfo */
+	const char *redis;      /* TICKET_REDIS: unix socket path, or host:port */
+	const char *jwt_secret; /* TICKET_JWT_SECRET: HMAC key for admin tokens */
+	const char *base_url;   /* TICKET_BASE_URL: public origin, http://127.0.0.1:8080 */
+	const char *var;        /* TICKET_VAR */
+	const char *root;       /* TICKET_ROOT: repository / install root (sql/, public/) */
+	const char *toss_url;   /* TICKET_TOSS_URL */
 	const char *toss_client_key;
 	const char *toss_secret_key;
 	const char *kakao_url;
 	const char *kakao_appkey;
 	const char *kakao_secret;
-	bool dev;                 /* TICKET_DEV=1: dev/test stack (no Secure cookies...) */
-	int token_ttl;            /* TICKET_TOKEN_TTL seconds, default 12 h */
+	bool dev;      /* TICKET_DEV=1: dev/test stack (no Secure cookies...) */
+	int token_ttl; /* TICKET_TOKEN_TTL seconds, default 12 h */
 };
 
 enum config_err {

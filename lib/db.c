@@ -9,8 +9,8 @@
 
 static PGconn *conn;
 static char *conninfo_saved;
-static unsigned conn_gen;  /* bumped on every new connection */
-static unsigned stmt_seq;  /* names statements s1, s2 … */
+static unsigned conn_gen; /* bumped on every new connection */
+static unsigned stmt_seq; /* names statements s1, s2 … */
 static char last_state[6];
 static char last_constraint[64];
 static const char *session_sql;
@@ -125,8 +125,8 @@ static enum db_err exec_once(struct arena *a, struct db_stmt *st, const char *co
 		res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
 		if (!ok_status(res)) {
 			e = classify(res);
-			log_event(LOG_ERROR, "db_prepare", "sql", st->sql, "msg", PQerrorMessage(conn),
-			          NULL);
+			log_event(LOG_ERROR, "db_prepare", "sql", st->sql, "msg",
+			          PQerrorMessage(conn), NULL);
 			PQclear(res);
 			return e;
 		}
@@ -151,8 +151,7 @@ static enum db_err exec_once(struct arena *a, struct db_stmt *st, const char *co
 	return DB_OK;
 }
 
-enum db_err db_exec(struct arena *a, struct db_stmt *st, const char *const *params,
-                    PGresult **res)
+enum db_err db_exec(struct arena *a, struct db_stmt *st, const char *const *params, PGresult **res)
 {
 	bool in_tx = db_in_transaction();
 	enum db_err e = exec_once(a, st, params, res);

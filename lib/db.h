@@ -28,17 +28,19 @@ struct db_stmt {
 	unsigned gen;
 };
 
+/* clang-format off */
 #define DB_STMT(sql_, n_) { .sql = (sql_), .nparams = (n_) }
+/* clang-format on */
 
 enum db_err {
 	DB_OK,
-	DB_DOWN,      /* no connection to the server (503 UNAVAILABLE) */
-	DB_UNIQUE,    /* 23505 unique_violation */
-	DB_CHECK,     /* 23514 check_violation */
-	DB_FK,        /* 23503 foreign_key_violation */
-	DB_INVALID,   /* 22xxx data exception (bad value for a column type) */
-	DB_RETRY,     /* 40001 serialization failure, 40P01 deadlock */
-	DB_ERROR,     /* anything else: a bug (logged with the SQLSTATE) */
+	DB_DOWN,    /* no connection to the server (503 UNAVAILABLE) */
+	DB_UNIQUE,  /* 23505 unique_violation */
+	DB_CHECK,   /* 23514 check_violation */
+	DB_FK,      /* 23503 foreign_key_violation */
+	DB_INVALID, /* 22xxx data exception (bad value for a column type) */
+	DB_RETRY,   /* 40001 serialization failure, 40P01 deadlock */
+	DB_ERROR,   /* anything else: a bug (logged with the SQLSTATE) */
 };
 
 /* Connects with conninfo; keeps it for reconnects. DB_DOWN when the server
@@ -60,8 +62,7 @@ bool db_ping(void);
  * NULL). *res (may be NULL when the caller needs no rows) is freed with the
  * arena. When the connection was lost outside a transaction, reconnects and
  * retries once. */
-enum db_err db_exec(struct arena *a, struct db_stmt *st, const char *const *params,
-                    PGresult **res);
+enum db_err db_exec(struct arena *a, struct db_stmt *st, const char *const *params, PGresult **res);
 
 /* Runs a plain SQL text without parameters (BEGIN, migrations...). */
 enum db_err db_exec_sql(const char *sql);

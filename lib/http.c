@@ -13,8 +13,8 @@
  * usable; past this the worker just stops reading. */
 #define HTTP_DRAIN_MAX (2 * 1024 * 1024)
 
-static const char *const method_names[HTTP_METHOD__MAX] = {
-    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"};
+static const char *const method_names[HTTP_METHOD__MAX] = {"GET",   "HEAD",   "POST",    "PUT",
+                                                           "PATCH", "DELETE", "OPTIONS", "OTHER"};
 
 const char *http_method_name(enum http_method m)
 {
@@ -171,7 +171,8 @@ static void parse_cookies(struct http_req *r)
 		}
 		if (eq) {
 			r->cookies[cap].name = arena_strndup(r->arena, p, (size_t)(eq - p));
-			r->cookies[cap].value = arena_strndup(r->arena, eq + 1, seg - (size_t)(eq - p) - 1);
+			r->cookies[cap].value = arena_strndup(r->arena, eq + 1,
+			                                      seg - (size_t)(eq - p) - 1);
 			cap++;
 		}
 		p += seg;
@@ -202,7 +203,8 @@ static void read_body(struct http_req *r, http_read_fn read, void *ctx)
 		int64_t left = n < HTTP_DRAIN_MAX ? n : HTTP_DRAIN_MAX;
 		fail(r, "TOO_LARGE", "body over 64 KiB");
 		while (left > 0 && read) {
-			long k = read(ctx, sink, left < (int64_t)sizeof(sink) ? (size_t)left : sizeof(sink));
+			long k = read(ctx, sink,
+			              left < (int64_t)sizeof(sink) ? (size_t)left : sizeof(sink));
 			if (k <= 0)
 				break;
 			left -= k;
@@ -269,7 +271,8 @@ void http_parse(struct http_req *r, struct arena *a, char **env, const char *pre
 		uri = "/";
 	q = strchr(uri, '?');
 	plen = q ? (size_t)(q - uri) : strlen(uri);
-	r->query_string = q ? q + 1 : (http_env(r, "QUERY_STRING") ? http_env(r, "QUERY_STRING") : "");
+	r->query_string = q ? q + 1
+	                    : (http_env(r, "QUERY_STRING") ? http_env(r, "QUERY_STRING") : "");
 	if (q && strchr(q + 1, '#'))
 		r->query_string = arena_strndup(a, q + 1, (size_t)(strchr(q + 1, '#') - q - 1));
 	if (plen > TK_MAX_PATH) {
@@ -500,7 +503,8 @@ void http_write(struct http_req *r, http_write_fn write, void *ctx)
 
 	if (!r->replied)
 		http_reply_error(r, "INTERNAL", NULL);
-	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", r->status, http_status_text(r->status));
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", r->status,
+	             http_status_text(r->status));
 	write_line(write, ctx, line, sizeof(line), n);
 	if (r->out_type) {
 		write(ctx, "Content-Type: ", 14);

@@ -81,15 +81,16 @@ static bool check_string(struct http_req *r, const struct json_field *f, const c
 	return true;
 }
 
-bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field *fields,
-                   size_t n, void *out, const char *prefix, cJSON *errors)
+bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field *fields, size_t n,
+                   void *out, const char *prefix, cJSON *errors)
 {
 	bool ok = true;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct json_field *f = &fields[i];
 		char *slot = (char *)out + f->offset;
-		const char *path = prefix ? arena_printf(r->arena, "%s%s", prefix, f->name) : f->name;
+		const char *path = prefix ? arena_printf(r->arena, "%s%s", prefix, f->name)
+		                          : f->name;
 		size_t bad_parent;
 		const cJSON *v = lookup(obj, f->name, &bad_parent);
 
@@ -134,7 +135,8 @@ bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field
 		case JT_INT: {
 			struct json_int *iv = (struct json_int *)(void *)slot;
 			double d = v->valuedouble;
-			if (!cJSON_IsNumber(v) || d != floor(d) || fabs(d) > (double)JSON_MAX_SAFE_INT) {
+			if (!cJSON_IsNumber(v) || d != floor(d) ||
+			    fabs(d) > (double)JSON_MAX_SAFE_INT) {
 				json_field_error(r, errors, path, "type_integer");
 				ok = false;
 			} else if ((int64_t)d < f->min) {
@@ -181,7 +183,8 @@ bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field
 			}
 			count = cJSON_GetArraySize(v);
 			if (count < f->min) {
-				json_field_error(r, errors, path, count == 0 ? "required" : "too_short");
+				json_field_error(r, errors, path,
+				                 count == 0 ? "required" : "too_short");
 				ok = false;
 			} else if (f->max > 0 && count > f->max) {
 				json_field_error(r, errors, path, "too_long");
@@ -239,8 +242,7 @@ void json_reply_validation(struct http_req *r, cJSON *errors)
 	http_reply_error(r, "VALIDATION", details);
 }
 
-bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n,
-                          void *out)
+bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n, void *out)
 {
 	const cJSON *body = json_body_or_reply(r);
 	cJSON *errors;

@@ -25,8 +25,8 @@
 #include <stddef.h>
 
 enum json_type {
-	JT_STRING,   /* UTF-8 text, min..max characters, optional check() */
-	JT_INT,      /* integral number in min..max */
+	JT_STRING, /* UTF-8 text, min..max characters, optional check() */
+	JT_INT,    /* integral number in min..max */
 	JT_BOOL,
 	JT_DATE,     /* "YYYY-MM-DD" */
 	JT_DATETIME, /* ISO-8601 with offset */
@@ -64,6 +64,7 @@ struct json_field {
 	size_t offset;
 };
 
+/* clang-format off */
 #define JSON_STR(name, T, m, flags, min, max, check) \
 	{ (name), JT_STRING, (flags), (min), (max), (check), offsetof(T, m) }
 #define JSON_INT(name, T, m, flags, min, max) \
@@ -75,6 +76,7 @@ struct json_field {
 #define JSON_OBJ(name, T, m, flags) { (name), JT_OBJECT, (flags), 0, 0, NULL, offsetof(T, m) }
 #define JSON_ARR(name, T, m, flags, min, max) \
 	{ (name), JT_ARRAY, (flags), (min), (max), NULL, offsetof(T, m) }
+/* clang-format on */
 
 /* Largest integer a JSON number carries exactly (2^53). */
 #define JSON_MAX_SAFE_INT 9007199254740992LL
@@ -84,8 +86,8 @@ struct json_field {
  * json_bool, json_node for objects and arrays). Each problem is added to
  * errors as "prefix+name": message. Returns true when there was none.
  * Strings are arena copies. */
-bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field *fields,
-                   size_t n, void *out, const char *prefix, cJSON *errors);
+bool json_validate(struct http_req *r, const cJSON *obj, const struct json_field *fields, size_t n,
+                   void *out, const char *prefix, cJSON *errors);
 
 /* The request body as parsed JSON (cached in r->json), or NULL after
  * answering 415 UNSUPPORTED_MEDIA_TYPE / 400 INVALID_JSON. An empty body is
@@ -94,8 +96,7 @@ const cJSON *json_body_or_reply(struct http_req *r);
 
 /* json_body_or_reply + the body must be an object + json_validate; answers
  * 422 VALIDATION with details.fields on problems. */
-bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n,
-                          void *out);
+bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n, void *out);
 
 /* Answers 422 VALIDATION with the given errors object as details.fields
  * (taken over). */

@@ -131,7 +131,8 @@ enum kv_err kv_eval(struct arena *a, struct kv_script *s, int nkeys, const char 
 	int argc = 0;
 
 	if (nkeys < 0 || nargs < 0 || nkeys > KV_MAX_ARGS || nargs > KV_MAX_ARGS) {
-		log_event(LOG_ERROR, "kv_eval", "script", s->name, "msg", "too many arguments", NULL);
+		log_event(LOG_ERROR, "kv_eval", "script", s->name, "msg", "too many arguments",
+		          NULL);
 		return KV_REPLY;
 	}
 	argv = arena_calloc(a, (size_t)(nkeys + nargs + 3), sizeof(*argv));

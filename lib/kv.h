@@ -19,7 +19,9 @@ struct kv_script {
 	char sha[41];
 };
 
+/* clang-format off */
 #define KV_SCRIPT(name_, src_) { .name = (name_), .src = (src_) }
+/* clang-format on */
 
 enum kv_err {
 	KV_OK,

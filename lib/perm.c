@@ -40,7 +40,12 @@ const char *perm_level_name(int level)
 	switch (level) {
 	case 1: return "VIEWER";
 	case 2: return "STAFF";
-	case 3: case 4: case 5: case 6: case 7: case 8: return "MANAGER";
+	case 3:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+	case 8: return "MANAGER";
 	case 9: return "SUPER_ADMIN";
 	default: return "NONE";
 	}

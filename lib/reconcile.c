@@ -74,7 +74,8 @@ enum reconcile_err reconcile_event(struct arena *a, int64_t event_id, size_t *co
 	lines = arena_calloc(a, n ? n : 1, sizeof(*lines));
 	base = arena_calloc(a, n ? n : 1, sizeof(*base));
 	for (size_t i = 0; i < n; i++) {
-		line_from(&lines[i], db_i64(bres, (int)i, "quota_id"), db_str(bres, (int)i, "date"), 0);
+		line_from(&lines[i], db_i64(bres, (int)i, "quota_id"), db_str(bres, (int)i, "date"),
+		          0);
 		base[i] = db_i64(bres, (int)i, "base");
 	}
 	holds = arena_calloc(a, (size_t)db_rows(hres) + 1, sizeof(*holds));
@@ -84,7 +85,8 @@ enum reconcile_err reconcile_event(struct arena *a, int64_t event_id, size_t *co
 		struct stock_line *hl = arena_calloc(a, cnt ? cnt : 1, sizeof(*hl));
 		cJSON_ArrayForEach(it, j)
 		{
-			line_from(&hl[k++], (int64_t)cJSON_GetNumberValue(cJSON_GetArrayItem(it, 0)),
+			line_from(&hl[k++],
+			          (int64_t)cJSON_GetNumberValue(cJSON_GetArrayItem(it, 0)),
 			          cJSON_GetStringValue(cJSON_GetArrayItem(it, 1)),
 			          (int64_t)cJSON_GetNumberValue(cJSON_GetArrayItem(it, 2)));
 		}

@@ -90,9 +90,9 @@ static bool pattern_ok(const char *p)
 					return false;
 		} else {
 			for (size_t i = 0; i < n; i++)
-				if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
-				      p[i] == '_' || p[i] == '-' || p[i] == '.' || p[i] == '{' ||
-				      p[i] == '}') ||
+				if (!((p[i] >= 'a' && p[i] <= 'z') ||
+				      (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-' ||
+				      p[i] == '.' || p[i] == '{' || p[i] == '}') ||
 				    p[i] == '{' || p[i] == '}')
 					return false;
 		}
@@ -124,9 +124,10 @@ bool router_check_table(const struct route *routes, size_t n)
 			ok = false;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (routes[j].method == rt->method && strcmp(routes[j].pattern, rt->pattern) == 0) {
-				fprintf(stderr, "route %s %s: duplicate\n", http_method_name(rt->method),
-				        rt->pattern);
+			if (routes[j].method == rt->method &&
+			    strcmp(routes[j].pattern, rt->pattern) == 0) {
+				fprintf(stderr, "route %s %s: duplicate\n",
+				        http_method_name(rt->method), rt->pattern);
 				ok = false;
 			}
 	}

@@ -23,14 +23,14 @@ struct route {
 	enum http_method method;
 	const char *pattern;
 	route_handler handler;
-	int level;   /* enum perm_level */
+	int level; /* enum perm_level */
 	enum route_scope scope;
 };
 
 enum router_result {
 	ROUTER_FOUND,
-	ROUTER_NOT_FOUND,   /* no pattern matches the path */
-	ROUTER_BAD_METHOD,  /* a pattern matches, but not with this method */
+	ROUTER_NOT_FOUND,  /* no pattern matches the path */
+	ROUTER_BAD_METHOD, /* a pattern matches, but not with this method */
 };
 
 /* Matches r->route_path and r->method against the table. On ROUTER_FOUND

@@ -12,64 +12,62 @@
 /* Shared Lua prelude: the clock of the Redis server (one clock for every
  * worker host) and giving a hold's units back. Counters that no longer
  * exist are not recreated from a delta: reconcile builds them whole. */
-#define LUA_PRELUDE                                                                               \
-	"local function now_ms()\n"                                                               \
-	"  local t = redis.call('TIME')\n"                                                        \
-	"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                    \
-	"end\n"                                                                                   \
-	"local function give_back(spec)\n"                                                        \
-	"  for k, n in string.gmatch(spec, '(%S+) (%S+)') do\n"                                   \
-	"    if redis.call('EXISTS', k) == 1 then redis.call('INCRBY', k, n) end\n"               \
-	"  end\n"                                                                                 \
-	"end\n"                                                                                   \
-	"local function release_expired(holds, prefix, now, limit)\n"                             \
-	"  local gone = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, limit)\n"     \
-	"  for _, tok in ipairs(gone) do\n"                                                       \
-	"    local hk = prefix .. ':h:' .. tok\n"                                                 \
-	"    local spec = redis.call('GET', hk)\n"                                                \
-	"    if spec then give_back(spec); redis.call('DEL', hk) end\n"                           \
-	"    redis.call('ZREM', holds, tok)\n"                                                    \
-	"  end\n"                                                                                 \
+#define LUA_PRELUDE \
+	"local function now_ms()\n" \
+	"  local t = redis.call('TIME')\n" \
+	"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+	"end\n" \
+	"local function give_back(spec)\n" \
+	"  for k, n in string.gmatch(spec, '(%S+) (%S+)') do\n" \
+	"    if redis.call('EXISTS', k) == 1 then redis.call('INCRBY', k, n) end\n" \
+	"  end\n" \
+	"end\n" \
+	"local function release_expired(holds, prefix, now, limit)\n" \
+	"  local gone = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, limit)\n" \
+	"  for _, tok in ipairs(gone) do\n" \
+	"    local hk = prefix .. ':h:' .. tok\n" \
+	"    local spec = redis.call('GET', hk)\n" \
+	"    if spec then give_back(spec); redis.call('DEL', hk) end\n" \
+	"    redis.call('ZREM', holds, tok)\n" \
+	"  end\n" \
 	"end\n"
 
 /* KEYS: holds, hold key, counters…  ARGV: token, hold ms, release batch,
  * prefix, qty per counter… → {1, expires} | {0, line, available} |
  * {-1, line} (counter missing) | {-2} (token exists). */
 static struct kv_script s_hold = KV_SCRIPT(
-    "stock_hold", LUA_PRELUDE
-    "local now = now_ms()\n"
-    "release_expired(KEYS[1], ARGV[4], now, tonumber(ARGV[3]))\n"
-    "if redis.call('EXISTS', KEYS[2]) == 1 then return {-2} end\n"
-    "for i = 3, #KEYS do\n"
-    "  local v = redis.call('GET', KEYS[i])\n"
-    "  if not v then return {-1, i - 3} end\n"
-    "  if tonumber(v) < tonumber(ARGV[i + 2]) then return {0, i - 3, tonumber(v)} end\n"
-    "end\n"
-    "local spec = {}\n"
-    "for i = 3, #KEYS do\n"
-    "  redis.call('DECRBY', KEYS[i], ARGV[i + 2])\n"
-    "  spec[#spec + 1] = KEYS[i] .. ' ' .. ARGV[i + 2]\n"
-    "end\n"
-    "local exp = now + tonumber(ARGV[2])\n"
-    "redis.call('SET', KEYS[2], table.concat(spec, ' '))\n"
-    "redis.call('ZADD', KEYS[1], exp, ARGV[1])\n"
-    "return {1, exp}\n");
+    "stock_hold",
+    LUA_PRELUDE "local now = now_ms()\n"
+                "release_expired(KEYS[1], ARGV[4], now, tonumber(ARGV[3]))\n"
+                "if redis.call('EXISTS', KEYS[2]) == 1 then return {-2} end\n"
+                "for i = 3, #KEYS do\n"
+                "  local v = redis.call('GET', KEYS[i])\n"
+                "  if not v then return {-1, i - 3} end\n"
+                "  if tonumber(v) < tonumber(ARGV[i + 2]) then return {0, i - 3, tonumber(v)} end\n"
+                "end\n"
+                "local spec = {}\n"
+                "for i = 3, #KEYS do\n"
+                "  redis.call('DECRBY', KEYS[i], ARGV[i + 2])\n"
+                "  spec[#spec + 1] = KEYS[i] .. ' ' .. ARGV[i + 2]\n"
+                "end\n"
+                "local exp = now + tonumber(ARGV[2])\n"
+                "redis.call('SET', KEYS[2], table.concat(spec, ' '))\n"
+                "redis.call('ZADD', KEYS[1], exp, ARGV[1])\n"
+                "return {1, exp}\n");
 
 /* KEYS: holds, hold key. ARGV: token → 1 released | 0 already gone. */
 static struct kv_script s_release = KV_SCRIPT(
-    "stock_release", LUA_PRELUDE
-    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "local spec = redis.call('GET', KEYS[2])\n"
-    "if spec then give_back(spec); redis.call('DEL', KEYS[2]) end\n"
-    "return 1\n");
+    "stock_release", LUA_PRELUDE "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+                                 "local spec = redis.call('GET', KEYS[2])\n"
+                                 "if spec then give_back(spec); redis.call('DEL', KEYS[2]) end\n"
+                                 "return 1\n");
 
 /* KEYS: holds. ARGV: token, expires ms → 1 | 0 (gone or expired). */
 static struct kv_script s_extend = KV_SCRIPT(
-    "stock_extend", LUA_PRELUDE
-    "local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
-    "if not cur or tonumber(cur) <= now_ms() then return 0 end\n"
-    "redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[2]), ARGV[1])\n"
-    "return 1\n");
+    "stock_extend", LUA_PRELUDE "local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+                                "if not cur or tonumber(cur) <= now_ms() then return 0 end\n"
+                                "redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[2]), ARGV[1])\n"
+                                "return 1\n");
 
 /* KEYS: holds, hold key, counters…  ARGV: token, qty per counter…
  * → 1 the hold was live and is dropped | 0 it was gone: units taken again. */
@@ -110,35 +108,34 @@ static struct kv_script s_adjust = KV_SCRIPT(
  * Expired holds are dropped (their counters are recomputed here), holds
  * PostgreSQL knows are recreated, then every counter = base − live holds. */
 static struct kv_script s_rebuild = KV_SCRIPT(
-    "stock_rebuild", LUA_PRELUDE
-    "local now = now_ms()\n"
-    "local prefix = ARGV[1]\n"
-    "local data = cjson.decode(ARGV[2])\n"
-    "local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)\n"
-    "for _, tok in ipairs(gone) do\n"
-    "  redis.call('DEL', prefix .. ':h:' .. tok)\n"
-    "  redis.call('ZREM', KEYS[1], tok)\n"
-    "end\n"
-    "for _, h in ipairs(data.h) do\n"
-    "  local hk = prefix .. ':h:' .. h[1]\n"
-    "  if h[2] > now and redis.call('EXISTS', hk) == 0 then\n"
-    "    redis.call('SET', hk, h[3])\n"
-    "    redis.call('ZADD', KEYS[1], h[2], h[1])\n"
-    "  end\n"
-    "end\n"
-    "local held = {}\n"
-    "for _, tok in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-    "  local spec = redis.call('GET', prefix .. ':h:' .. tok)\n"
-    "  if spec then\n"
-    "    for k, n in string.gmatch(spec, '(%S+) (%S+)') do\n"
-    "      held[k] = (held[k] or 0) + tonumber(n)\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "for _, c in ipairs(data.c) do\n"
-    "  redis.call('SET', c[1], c[2] - (held[c[1]] or 0))\n"
-    "end\n"
-    "return #data.c\n");
+    "stock_rebuild", LUA_PRELUDE "local now = now_ms()\n"
+                                 "local prefix = ARGV[1]\n"
+                                 "local data = cjson.decode(ARGV[2])\n"
+                                 "local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)\n"
+                                 "for _, tok in ipairs(gone) do\n"
+                                 "  redis.call('DEL', prefix .. ':h:' .. tok)\n"
+                                 "  redis.call('ZREM', KEYS[1], tok)\n"
+                                 "end\n"
+                                 "for _, h in ipairs(data.h) do\n"
+                                 "  local hk = prefix .. ':h:' .. h[1]\n"
+                                 "  if h[2] > now and redis.call('EXISTS', hk) == 0 then\n"
+                                 "    redis.call('SET', hk, h[3])\n"
+                                 "    redis.call('ZADD', KEYS[1], h[2], h[1])\n"
+                                 "  end\n"
+                                 "end\n"
+                                 "local held = {}\n"
+                                 "for _, tok in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+                                 "  local spec = redis.call('GET', prefix .. ':h:' .. tok)\n"
+                                 "  if spec then\n"
+                                 "    for k, n in string.gmatch(spec, '(%S+) (%S+)') do\n"
+                                 "      held[k] = (held[k] or 0) + tonumber(n)\n"
+                                 "    end\n"
+                                 "  end\n"
+                                 "end\n"
+                                 "for _, c in ipairs(data.c) do\n"
+                                 "  redis.call('SET', c[1], c[2] - (held[c[1]] or 0))\n"
+                                 "end\n"
+                                 "return #data.c\n");
 
 size_t stock_merge(struct stock_line *lines, size_t n)
 {
@@ -236,20 +233,14 @@ enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
 		return STOCK_ERROR;
 	code = rep->element[0]->integer;
 	switch (code) {
-	case 1:
-		*expires_ms = rep->element[1]->integer;
-		return STOCK_OK;
+	case 1: *expires_ms = rep->element[1]->integer; return STOCK_OK;
 	case 0:
 		*failed_line = (size_t)rep->element[1]->integer;
 		*available = rep->element[2]->integer;
 		return STOCK_SOLD_OUT;
-	case -1:
-		*failed_line = (size_t)rep->element[1]->integer;
-		return STOCK_UNINIT;
-	case -2:
-		return STOCK_DUPLICATE;
-	default:
-		return STOCK_ERROR;
+	case -1: *failed_line = (size_t)rep->element[1]->integer; return STOCK_UNINIT;
+	case -2: return STOCK_DUPLICATE;
+	default: return STOCK_ERROR;
 	}
 }
 

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STOCK_MAX_LINES 32   /* distinct counters one hold may touch */
+#define STOCK_MAX_LINES 32 /* distinct counters one hold may touch */
 #define STOCK_TOKEN_MAX 64
 #define STOCK_RELEASE_BATCH 8 /* expired holds released per hold call */
 
@@ -37,12 +37,12 @@ struct stock_line {
 
 enum stock_err {
 	STOCK_OK,
-	STOCK_SOLD_OUT, /* a counter has fewer units than asked; *failed_line says which */
-	STOCK_UNINIT,   /* a counter does not exist (Redis lost its data): reconcile, retry */
-	STOCK_GONE,     /* the hold no longer exists (expired, released or consumed) */
-	STOCK_DUPLICATE,/* a hold with this token exists already */
-	STOCK_DOWN,     /* Redis unreachable */
-	STOCK_ERROR,    /* Redis refused the script: a bug, logged */
+	STOCK_SOLD_OUT,  /* a counter has fewer units than asked; *failed_line says which */
+	STOCK_UNINIT,    /* a counter does not exist (Redis lost its data): reconcile, retry */
+	STOCK_GONE,      /* the hold no longer exists (expired, released or consumed) */
+	STOCK_DUPLICATE, /* a hold with this token exists already */
+	STOCK_DOWN,      /* Redis unreachable */
+	STOCK_ERROR,     /* Redis refused the script: a bug, logged */
 };
 
 /* Merges lines with the same counter (adult and child on one daily quota)

@@ -260,7 +260,8 @@ bool tk_valid_email(const char *s)
 	if (s == NULL || (n = strlen(s)) < 5 || n > 254)
 		return false;
 	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || strchr("<>()[],;:\\\"", *p))
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("<>()[],;:\\\"", *p))
 			return false;
 	at = strchr(s, '@');
 	if (at == NULL || at == s || strchr(at + 1, '@') != NULL)
@@ -285,9 +286,8 @@ bool tk_normalize_phone(const char *s, char out[12])
 	if (n != 11 || strncmp(out, "010", 3) != 0)
 		return false;
 	/* Dashes are only allowed in the usual places: 010-1234-5678. */
-	if (strchr(s, '-') != NULL &&
-	    !(strlen(s) == 13 && s[3] == '-' && s[8] == '-' && strchr(s + 9, '-') == NULL &&
-	      strchr(s + 4, '-') == s + 8))
+	if (strchr(s, '-') != NULL && !(strlen(s) == 13 && s[3] == '-' && s[8] == '-' &&
+	                                strchr(s + 9, '-') == NULL && strchr(s + 4, '-') == s + 8))
 		return false;
 	return true;
 }

@@ -15,18 +15,18 @@
 #include "config.h"
 #include "db.h"
 #include "kv.h"
-#include "reconcile.h"
 #include "log.h"
 #include "perm.h"
+#include "reconcile.h"
 #include "tk.h"
 
 #include <dirent.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
 #define MIGRATION_MAX_FILES 1000
@@ -35,7 +35,8 @@ static int usage(void)
 {
 	fputs("usage: ticketctl migrate [--dir DIR]\n"
 	      "       ticketctl seed-demo\n"
-	      "       ticketctl create-admin USERNAME NAME [--super]  (password: TICKET_ADMIN_PASSWORD)\n"
+	      "       ticketctl create-admin USERNAME NAME [--super]  (password: "
+	      "TICKET_ADMIN_PASSWORD)\n"
 	      "       ticketctl reconcile [--event CODE]\n"
 	      "       ticketctl worker\n",
 	      stderr);
@@ -198,10 +199,11 @@ static int cmd_migrate(int argc, char **argv)
 			goto out;
 		}
 		free(sql);
-		res = PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, NULL,
-		                   params, NULL, NULL, 0);
+		res = PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1,
+		                   NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "ticketctl: record %s: %s", files[i], PQresultErrorMessage(res));
+			fprintf(stderr, "ticketctl: record %s: %s", files[i],
+			        PQresultErrorMessage(res));
 			PQclear(res);
 			exec_ok(c, "ROLLBACK", "rollback");
 			goto out;
@@ -241,12 +243,14 @@ static long long upsert_admin(PGconn *c, const char *username, const char *name,
 	res = PQexecParams(
 	    c,
 	    reset_password
-	        ? "INSERT INTO admins (username, name, password_hash, is_super) VALUES ($1,$2,$3,$4)"
+	        ? "INSERT INTO admins (username, name, password_hash, is_super) VALUES "
+	          "($1,$2,$3,$4)"
 	          " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
 	          " is_super = EXCLUDED.is_super, is_active = true, deleted_at = NULL,"
 	          " failed_logins = 0, locked_until = NULL,"
 	          " session_version = admins.session_version + 1 RETURNING id"
-	        : "INSERT INTO admins (username, name, password_hash, is_super) VALUES ($1,$2,$3,$4)"
+	        : "INSERT INTO admins (username, name, password_hash, is_super) VALUES "
+	          "($1,$2,$3,$4)"
 	          " ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id",
 	    4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
@@ -324,8 +328,8 @@ static int cmd_seed_demo(void)
 		/* The super admin's password follows TICKET_SUPERADMIN_PASSWORD
 		 * whenever it is set; other demo accounts keep theirs. */
 		bool reset = admins[i].level == 9 && super_pw && *super_pw;
-		long long id = upsert_admin(c, admins[i].username, admins[i].name, admins[i].password,
-		                            admins[i].level == 9, reset);
+		long long id = upsert_admin(c, admins[i].username, admins[i].name,
+		                            admins[i].password, admins[i].level == 9, reset);
 		char ids[32], lv[8];
 		const char *params[3] = {ids, eid, lv};
 		if (id == 0) {
@@ -336,10 +340,11 @@ static int cmd_seed_demo(void)
 			continue;
 		snprintf(ids, sizeof(ids), "%lld", id);
 		snprintf(lv, sizeof(lv), "%d", admins[i].level);
-		res = PQexecParams(c,
-		                   "INSERT INTO admin_events (admin_id, event_id, level) VALUES ($1,$2,$3)"
-		                   " ON CONFLICT DO NOTHING",
-		                   3, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(
+		    c,
+		    "INSERT INTO admin_events (admin_id, event_id, level) VALUES ($1,$2,$3)"
+		    " ON CONFLICT DO NOTHING",
+		    3, NULL, params, NULL, NULL, 0);
 		PQclear(res);
 	}
 	if (!exec_ok(c, "COMMIT", "commit"))
@@ -349,10 +354,12 @@ static int cmd_seed_demo(void)
 	f = fopen(path, "w");
 	if (f) {
 		fprintf(f, "  super admin   %s/super-admin/   superadmin / %s\n", cfg.base_url,
-		        super_pw && *super_pw ? "(TICKET_SUPERADMIN_PASSWORD)" : admins[0].password);
+		        super_pw && *super_pw ? "(TICKET_SUPERADMIN_PASSWORD)"
+		                              : admins[0].password);
 		for (size_t i = 1; i < TK_ARRAY_LEN(admins); i++)
-			fprintf(f, "  %-13s %s/admin/         %s / %s\n", perm_level_name(admins[i].level),
-			        cfg.base_url, admins[i].username, admins[i].password);
+			fprintf(f, "  %-13s %s/admin/         %s / %s\n",
+			        perm_level_name(admins[i].level), cfg.base_url, admins[i].username,
+			        admins[i].password);
 		fprintf(f, "  exhibition    %s/aaa/\n", cfg.base_url);
 		fclose(f);
 	}
@@ -360,8 +367,8 @@ static int cmd_seed_demo(void)
 	return 0;
 }
 
-static struct db_stmt q_event_id =
-    DB_STMT("SELECT id FROM events WHERE code = $1 AND deleted_at IS NULL", 1);
+static struct db_stmt q_event_id = DB_STMT(
+    "SELECT id FROM events WHERE code = $1 AND deleted_at IS NULL", 1);
 
 static int cmd_reconcile(int argc, char **argv)
 {
