@@ -40,6 +40,8 @@ static const struct msg_entry errors[] = {
      "Too many failed logins; the account is locked for a while."},
     {"RATE_LIMITED", 429, "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
      "Too many requests; please retry later."},
+    {"PAYMENT_REJECTED", 402, "결제가 승인되지 않았습니다. 다른 결제 수단으로 다시 시도해 주세요.",
+     "The payment was declined; please try another payment method."},
     {"INTERNAL", 500, "일시적인 오류가 발생했습니다.", "Internal error."},
     {"PAYMENT_PROVIDER_ERROR", 502, "결제사 응답에 문제가 있습니다.",
      "The payment provider failed."},
