@@ -4,6 +4,8 @@
 #include "app.h"
 #include "event.h"
 #include "notice.h"
+#include "product.h"
+#include "quota.h"
 
 static void h_login(struct http_req *r)
 {
@@ -17,6 +19,15 @@ static const struct route routes[] = {
     {HTTP_GET, "me", account_me, PERM_LOGIN, SCOPE_NONE},
     {HTTP_GET, "events", event_list_mine, PERM_LOGIN, SCOPE_NONE},
     {HTTP_GET, "events/{id}", event_get_scoped, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/products", product_list, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_POST, "events/{id}/products", product_create, PERM_STAFF, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/products/{pid}", product_get, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_PUT, "events/{id}/products/{pid}", product_update, PERM_STAFF, SCOPE_PATH_ID},
+    {HTTP_DELETE, "events/{id}/products/{pid}", product_delete, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/quotas", quota_list, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_POST, "events/{id}/quotas", quota_create, PERM_STAFF, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/quotas/{qid}", quota_get, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_PUT, "events/{id}/quotas/{qid}", quota_update, PERM_STAFF, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/notices", notice_list, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_POST, "events/{id}/notices", notice_create, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/notices/{nid}", notice_get, PERM_VIEWER, SCOPE_PATH_ID},
