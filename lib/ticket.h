@@ -18,6 +18,18 @@
 
 #define TICKET_CODE_MAX 200
 
+/*
+ * The code, before base32: version byte (TICKET_CODE_VERSION), kid, event_id,
+ * ticket_id (each an unsigned LEB128 varint, shortest form), the visit date
+ * as big-endian days since 2000-01-01 (2 bytes, 0xFFFF = undated), 4 random
+ * bytes, then the 64-byte Ed25519 signature over all the bytes before it.
+ * Typical ids (kid < 128, event < 128, ticket < 2^21) give 76 bytes = 122
+ * characters, which fits a version 5-M QR code in alphanumeric mode. Only
+ * the canonical encoding is accepted: uppercase, no padding, zero trailing
+ * bits, shortest varints, exact length.
+ */
+#define TICKET_CODE_VERSION 1
+
 struct ticket_claims {
 	int64_t event_id;
 	int64_t ticket_id;
@@ -57,5 +69,19 @@ enum ticket_err ticket_code_for(struct arena *a, int64_t event_id, int64_t ticke
  * a code signed for another event come back as TICKET_OK with a different
  * out->event_id only if that event's key verifies it — callers compare. */
 enum ticket_err ticket_code_check(struct arena *a, const char *code, struct ticket_claims *out);
+
+/* A new Ed25519 key pair as raw 32-byte keys (TICKET_OK or TICKET_CRYPTO). */
+enum ticket_err ticket_keygen(unsigned char priv[32], unsigned char pub[32]);
+
+/* Forgets the keys this process cached (tests; after a rotation elsewhere
+ * when waiting for TICKET_KEY_CACHE_MS is not wanted). */
+void ticket_cache_clear(void);
+
+/* RFC 4648 base32, uppercase, no padding. encode writes NUL-terminated text
+ * and returns its length, or 0 when it does not fit in cap (with the NUL).
+ * decode accepts only the canonical form (A-Z 2-7, a length a real encoding
+ * can have, zero trailing bits) and returns the byte count, or -1. */
+size_t ticket_base32_encode(const unsigned char *in, size_t n, char *out, size_t cap);
+long ticket_base32_decode(const char *in, size_t n, unsigned char *out, size_t cap);
 
 #endif

@@ -16,10 +16,10 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-#define TOSS_KEY_MAX 200      /* paymentKey */
-#define TOSS_ORDER_ID_MAX 64  /* orderId: 6–64 of A-Z a-z 0-9 - _ */
-#define TOSS_REASON_MAX 200   /* cancelReason */
-#define TOSS_IDEM_MAX 300     /* Idempotency-Key */
+#define TOSS_KEY_MAX 200            /* paymentKey */
+#define TOSS_ORDER_ID_MAX 64        /* orderId: 6–64 of A-Z a-z 0-9 - _ */
+#define TOSS_REASON_MAX 200         /* cancelReason */
+#define TOSS_IDEM_MAX 300           /* Idempotency-Key */
 #define TOSS_BODY_MAX (1024 * 1024) /* largest answer read */
 
 /* The fields of a Payment object the system uses; raw is the whole object
@@ -34,8 +34,8 @@ struct toss_payment {
 	int64_t balance_amount;
 	char requested_at[40];
 	char approved_at[40];
-	char secret[80];                 /* virtual accounts: DEPOSIT_CALLBACK check */
-	char last_transaction_key[80];   /* of the newest entry in cancels[] */
+	char secret[80];               /* virtual accounts: DEPOSIT_CALLBACK check */
+	char last_transaction_key[80]; /* of the newest entry in cancels[] */
 	cJSON *raw;
 };
 
@@ -48,12 +48,12 @@ struct toss_error {
 
 enum toss_err {
 	TOSS_OK,
-	TOSS_FAILED,      /* Toss answered 4xx with an error; see toss_error */
-	TOSS_NOT_FOUND,   /* 404 NOT_FOUND_PAYMENT (or _SESSION) */
-	TOSS_RETRY,       /* 5xx, 409 IDEMPOTENT_REQUEST_PROCESSING, connection refused:
-	                     nothing happened or it is safe to repeat with the same key */
-	TOSS_TIMEOUT,     /* no answer in time: the outcome is unknown; settle by GET */
-	TOSS_BAD_ANSWER,  /* an answer that is not a Payment / error object */
+	TOSS_FAILED,     /* Toss answered 4xx with an error; see toss_error */
+	TOSS_NOT_FOUND,  /* 404 NOT_FOUND_PAYMENT (or _SESSION) */
+	TOSS_RETRY,      /* 5xx, 409 IDEMPOTENT_REQUEST_PROCESSING, connection refused:
+	                    nothing happened or it is safe to repeat with the same key */
+	TOSS_TIMEOUT,    /* no answer in time: the outcome is unknown; settle by GET */
+	TOSS_BAD_ANSWER, /* an answer that is not a Payment / error object */
 };
 
 /* POST /v1/payments/confirm {paymentKey, orderId, amount}. */
