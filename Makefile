@@ -92,6 +92,9 @@ check-integration: all
 	rm -rf $(TEST_VAR)
 	TICKET_VAR=$(TEST_VAR) TICKET_PORT=$(TEST_PORT) TICKET_BUILD=$(abspath $(BUILD)) \
 		bash tools/stack.sh test bash tools/run-tests.sh $(abspath $(BUILD))
+	@# Sanitizer reports of the workers (make asan) land in their logs.
+	@if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" $(TEST_VAR)/log/*.log; then \
+		echo "sanitizer reports in the worker logs above"; exit 1; fi
 
 test: deps all lint check-unit check-integration
 	@echo "make test: all suites passed"
