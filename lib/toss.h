@@ -14,6 +14,8 @@
 #include "arena.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TOSS_KEY_MAX 200            /* paymentKey */
@@ -56,6 +58,17 @@ enum toss_err {
 	TOSS_BAD_ANSWER, /* an answer that is not a Payment / error object */
 };
 
+/*
+ * The calls below clear *out and *err first (err may be NULL). Arguments
+ * that Toss would refuse (paymentKey not 1–TOSS_KEY_MAX printable ASCII,
+ * orderId not 6–64 of A-Z a-z 0-9 - _, amount out of range, cancelReason
+ * not 1–TOSS_REASON_MAX characters of UTF-8, Idempotency-Key not 1–300
+ * printable ASCII) are not sent: TOSS_FAILED with err->http_status 0 and
+ * err->code "INVALID_REQUEST". Without an HTTP answer (TOSS_RETRY,
+ * TOSS_TIMEOUT) err->http_status is 0, err->code "" and err->message says
+ * what libcurl saw. out->raw belongs to the arena.
+ */
+
 /* POST /v1/payments/confirm {paymentKey, orderId, amount}. */
 enum toss_err toss_confirm(struct arena *a, const char *payment_key, const char *order_id,
                            int64_t amount, const char *idempotency_key, struct toss_payment *out,
@@ -82,5 +95,21 @@ bool toss_payment_from_json(cJSON *obj, struct toss_payment *out);
 /* Our error code for a Toss failure: "PAYMENT_REJECTED" (card refused,
  * invalid request, amount), "PAYMENT_PROVIDER_ERROR" (their side), … */
 const char *toss_error_ours(const struct toss_error *err);
+
+/* How an HTTP answer maps to a result (exposed for tests): fills out from a
+ * 2xx Payment, err from {code, message}; body[0..len) need not be
+ * NUL-terminated; the parsed tree belongs to the arena. */
+enum toss_err toss_answer(struct arena *a, long status, const char *body, size_t len,
+                          struct toss_payment *out, struct toss_error *err);
+
+/* How a failed transfer maps to a result (exposed for tests): curl_code is a
+ * CURLcode, sent whether the request may have left (a connection was made). */
+enum toss_err toss_transport(int curl_code, bool sent);
+
+/* "ok", "failed", "not_found", "retry", "timeout", "bad_answer" (logs). */
+const char *toss_err_name(enum toss_err e);
+
+/* Closes the kept connection and libcurl (at exit; valgrind). */
+void toss_close(void);
 
 #endif
