@@ -280,8 +280,9 @@ void http_parse(struct http_req *r, struct arena *a, char **env, const char *pre
 		r->path = "/";
 	} else {
 		char *p = url_decode(a, uri, plen, false);
-		if (p != NULL && (strstr(uri, "%2F") || strstr(uri, "%2f")) &&
-		    (q == NULL || strstr(uri, "%2F") < q || strstr(uri, "%2f") < q))
+		/* An encoded slash in the path would change its segments once decoded;
+		 * in the query it is an ordinary character (URLs as parameters). */
+		if (p != NULL && (memmem(uri, plen, "%2F", 3) || memmem(uri, plen, "%2f", 3)))
 			p = NULL;
 		if (p == NULL) {
 			fail(r, "BAD_REQUEST", "malformed path");

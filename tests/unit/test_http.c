@@ -66,6 +66,12 @@ static const struct {
     {"/fcgi/test/%FF", NULL, NULL},
     {"/fcgi/test/\xff", NULL, NULL},     /* raw invalid byte */
     {"/fcgi/test/\xea\xb0", NULL, NULL}, /* raw truncated */
+    /* An encoded slash would split a segment in two: refused in the path, */
+    {"/fcgi/test/a%2Fb", NULL, NULL},
+    {"/fcgi/test/a%2fb", NULL, NULL},
+    /* but an ordinary character in the query (URLs as parameters). */
+    {"/fcgi/test/x?u=http%3A%2F%2Fh%2Fp", "/fcgi/test/x", "x"},
+    {"/fcgi/test/x?u=%2f", "/fcgi/test/x", "x"},
 };
 
 START_TEST(path_table)
