@@ -303,7 +303,9 @@ void booking_reserve(struct http_req *r)
 	struct reserve_in in = {0};
 	const struct catalog_product *prods[BOOKING_MAX_ITEMS];
 	int64_t qty[BOOKING_MAX_ITEMS];
-	struct stock_line lines[STOCK_MAX_LINES];
+	/* Room for every quota of every item before merging: nothing may be
+	 * dropped, or an order would take units it never held. */
+	struct stock_line lines[BOOKING_MAX_ITEMS * CATALOG_MAX_QUOTAS];
 	size_t n_items = 0, n_lines = 0, failed = 0;
 	int64_t total_qty = 0, amount = 0, expires_ms = 0, avail = 0, now = tk_now_ms();
 	bool needs_date = false;
@@ -406,10 +408,15 @@ void booking_reserve(struct http_req *r)
 			return;
 		}
 		n_lines += lines_for(prods[i], qty[i], date, lines + n_lines,
-		                     STOCK_MAX_LINES - n_lines);
+		                     TK_ARRAY_LEN(lines) - n_lines);
 		amount += qty[i] * prods[i]->price;
 	}
 	n_lines = stock_merge(lines, n_lines);
+	if (n_lines > STOCK_MAX_LINES) {
+		/* More distinct counters than one atomic hold may take. */
+		reply_field(r, "items", "too_long");
+		return;
+	}
 	if (amount > INT32_MAX) {
 		reply_field(r, "items", "too_large");
 		return;
@@ -638,6 +645,7 @@ void booking_extend(struct http_req *r)
 	const char *token;
 	PGresult *res;
 	enum db_err e;
+	enum stock_err se;
 	cJSON *o;
 
 	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
@@ -656,8 +664,16 @@ void booking_extend(struct http_req *r)
 		return;
 	}
 	/* PostgreSQL decided the new expiry; Redis follows if the hold is
-	 * still there. If it lapsed in between, the reservation is over. */
-	if (stock_extend(r->arena, ev->id, token, db_i64(res, 0, "exp_ms")) == STOCK_GONE) {
+	 * still there. A hold Redis lost with its data is rebuilt from the
+	 * pending orders first; only a hold that really lapsed ends it. */
+	se = stock_extend(r->arena, ev->id, token, db_i64(res, 0, "exp_ms"));
+	if (se == STOCK_GONE && reconcile_event(r->arena, ev->id, NULL) == RECONCILE_OK)
+		se = stock_extend(r->arena, ev->id, token, db_i64(res, 0, "exp_ms"));
+	if (se == STOCK_DOWN || se == STOCK_ERROR) {
+		/* PostgreSQL has the longer hold; Redis catches up on the next
+		 * reconcile, which recreates holds from pending orders. */
+		log_event(LOG_WARN, "extend_redis_deferred", "token", token, NULL);
+	} else if (se == STOCK_GONE) {
 		const char *params[] = {db_param_i64(r->arena, ev->id), token};
 		db_exec(r->arena, &q_expire, params, NULL);
 		http_reply_error(r, "RESERVATION_EXPIRED", NULL);

@@ -83,6 +83,16 @@ static struct kv_script s_consume = KV_SCRIPT(
     "end\n"
     "return 0\n");
 
+/* KEYS: holds, counters…  ARGV: prefix, release batch → counter values
+ * (false for missing), after giving back a few expired holds so a read
+ * never shows units of holds that ran out. */
+static struct kv_script s_read = KV_SCRIPT(
+    "stock_read", LUA_PRELUDE
+    "release_expired(KEYS[1], ARGV[1], now_ms(), tonumber(ARGV[2]))\n"
+    "local out = {}\n"
+    "for i = 2, #KEYS do out[i - 1] = redis.call('GET', KEYS[i]) end\n"
+    "return out\n");
+
 /* KEYS: counters…  ARGV: delta per counter… (refunds: always applied). */
 static struct kv_script s_add = KV_SCRIPT(
     "stock_add",
@@ -162,6 +172,53 @@ static void prefix_of(int64_t event_id, char *out, size_t len)
 	snprintf(out, len, "{ev:%lld}", (long long)event_id);
 }
 
+/* v in decimal into out (≥ 21 bytes), NUL-terminated; returns the length.
+ * The keys and arguments of one hold are built on every reservation
+ * attempt: formatting them with printf cost more than the rest of it. */
+static size_t put_i64(char *out, int64_t v)
+{
+	char tmp[24];
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	size_t n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+	return len;
+}
+
+static char *arena_i64(struct arena *a, int64_t v)
+{
+	char buf[24];
+	size_t n = put_i64(buf, v);
+	char *out = arena_alloc(a, n + 1);
+	memcpy(out, buf, n + 1);
+	return out;
+}
+
+/* The n strings one after the other, in the arena. */
+static char *arena_concat(struct arena *a, const char *const *parts, size_t n)
+{
+	size_t len[6], total = 0;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(parts[i]);
+	p = out = arena_alloc(a, total + 1);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, parts[i], len[i]);
+		p += len[i];
+	}
+	*p = '\0';
+	return out;
+}
+
 void stock_key(int64_t event_id, const struct stock_line *l, char *out, size_t len)
 {
 	snprintf(out, len, "{ev:%lld}:a:%lld:%s", (long long)event_id, (long long)l->quota_id,
@@ -191,17 +248,24 @@ struct argv_buf {
 	int nkeys, nargs;
 };
 
+/* The same keys as prefix_of and stock_key, without printf. */
 static void keys_for(struct arena *a, int64_t event_id, const char *token,
                      const struct stock_line *lines, size_t n, struct argv_buf *b)
 {
-	char pfx[40], key[96];
-	prefix_of(event_id, pfx, sizeof(pfx));
+	char ev[24], quota[24];
+
+	put_i64(ev, event_id);
 	b->nkeys = 0;
-	b->keys[b->nkeys++] = arena_printf(a, "%s:holds", pfx);
-	b->keys[b->nkeys++] = arena_printf(a, "%s:h:%s", pfx, token ? token : "");
+	b->keys[b->nkeys++] = arena_concat(a, (const char *[]){"{ev:", ev, "}:holds"}, 3);
+	b->keys[b->nkeys++] =
+	    arena_concat(a, (const char *[]){"{ev:", ev, "}:h:", token ? token : ""}, 4);
 	for (size_t i = 0; i < n; i++) {
-		stock_key(event_id, &lines[i], key, sizeof(key));
-		b->keys[b->nkeys++] = arena_strdup(a, key);
+		put_i64(quota, lines[i].quota_id);
+		b->keys[b->nkeys++] = arena_concat(
+		    a,
+		    (const char *[]){"{ev:", ev, "}:a:", quota, ":",
+		                     lines[i].date[0] ? lines[i].date : "all"},
+		    6);
 	}
 }
 
@@ -210,22 +274,22 @@ enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
                           int64_t *expires_ms, size_t *failed_line, int64_t *available)
 {
 	struct argv_buf b;
-	char pfx[40];
+	char ev[24];
 	redisReply *rep;
 	enum kv_err e;
 	long long code;
 
 	if (!token_ok(token) || n == 0 || n > STOCK_MAX_LINES || hold_ms <= 0)
 		return STOCK_ERROR;
-	prefix_of(event_id, pfx, sizeof(pfx));
+	put_i64(ev, event_id);
 	keys_for(a, event_id, token, lines, n, &b);
 	b.nargs = 0;
 	b.args[b.nargs++] = token;
-	b.args[b.nargs++] = arena_printf(a, "%lld", (long long)hold_ms);
-	b.args[b.nargs++] = arena_printf(a, "%d", STOCK_RELEASE_BATCH);
-	b.args[b.nargs++] = arena_strdup(a, pfx);
+	b.args[b.nargs++] = arena_i64(a, hold_ms);
+	b.args[b.nargs++] = arena_i64(a, STOCK_RELEASE_BATCH);
+	b.args[b.nargs++] = arena_concat(a, (const char *[]){"{ev:", ev, "}"}, 3);
 	for (size_t i = 0; i < n; i++)
-		b.args[b.nargs++] = arena_printf(a, "%lld", (long long)lines[i].qty);
+		b.args[b.nargs++] = arena_i64(a, lines[i].qty);
 	e = kv_eval(a, &s_hold, b.nkeys, b.keys, b.nargs, b.args, &rep);
 	if (e != KV_OK)
 		return from_kv(e);
@@ -338,20 +402,23 @@ enum stock_err stock_adjust(struct arena *a, int64_t event_id, const char *const
 enum stock_err stock_read(struct arena *a, int64_t event_id, const struct stock_line *lines,
                           size_t n, int64_t *out)
 {
-	const char **argv;
+	const char **keys, *args[2];
 	redisReply *rep;
 	enum kv_err e;
-	char key[96];
+	char key[96], pfx[40];
 
 	if (n == 0)
 		return STOCK_OK;
-	argv = arena_calloc(a, n + 1, sizeof(*argv));
-	argv[0] = "MGET";
+	prefix_of(event_id, pfx, sizeof(pfx));
+	keys = arena_calloc(a, n + 1, sizeof(*keys));
+	keys[0] = arena_printf(a, "%s:holds", pfx);
 	for (size_t i = 0; i < n; i++) {
 		stock_key(event_id, &lines[i], key, sizeof(key));
-		argv[i + 1] = arena_strdup(a, key);
+		keys[i + 1] = arena_strdup(a, key);
 	}
-	e = kv_cmd(a, (int)n + 1, argv, &rep);
+	args[0] = arena_strdup(a, pfx);
+	args[1] = arena_printf(a, "%d", STOCK_RELEASE_BATCH);
+	e = kv_eval(a, &s_read, (int)n + 1, keys, 2, args, &rep);
 	if (e != KV_OK)
 		return from_kv(e);
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n)

@@ -87,7 +87,9 @@ enum stock_err stock_add(struct arena *a, int64_t event_id, const struct stock_l
 enum stock_err stock_adjust(struct arena *a, int64_t event_id, const char *const *keys, size_t n,
                             int64_t delta);
 
-/* Reads counters; missing ones come back as -1. */
+/* Reads counters, after giving back a few expired holds of the event so
+ * the figures never include holds that ran out; missing ones come back as
+ * -1. */
 enum stock_err stock_read(struct arena *a, int64_t event_id, const struct stock_line *lines,
                           size_t n, int64_t *out);
 
