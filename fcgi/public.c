@@ -3,6 +3,7 @@
 #include "booking.h"
 #include "event.h"
 #include "notice.h"
+#include "order.h"
 
 static const struct route routes[] = {
     {HTTP_GET, "health", app_health, PERM_PUBLIC, SCOPE_NONE},
@@ -15,6 +16,9 @@ static const struct route routes[] = {
     {HTTP_POST, "events/{code}/reservations/{token}/extend", booking_extend, PERM_PUBLIC,
      SCOPE_NONE},
     {HTTP_DELETE, "events/{code}/reservations/{token}", booking_cancel, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_GET, "events/{code}/orders/{order_number}", order_public_get, PERM_PUBLIC, SCOPE_NONE},
+    /* {file} is "<ticket code>.svg": the router matches whole segments. */
+    {HTTP_GET, "tickets/{file}", order_ticket_svg, PERM_PUBLIC, SCOPE_NONE},
 };
 
 /* The public family writes holds (pending orders), never money: a crash may

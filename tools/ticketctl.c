@@ -16,6 +16,7 @@
 #include "db.h"
 #include "kv.h"
 #include "log.h"
+#include "payment.h"
 #include "perm.h"
 #include "reconcile.h"
 #include "tk.h"
@@ -445,6 +446,20 @@ static int cmd_worker(void)
 			char n[24];
 			snprintf(n, sizeof(n), "%zu", expired);
 			log_event(LOG_INFO, "holds_expired", "count", n, NULL);
+		}
+		{
+			/* Payments whose outcome nobody saw (worker died mid-confirm,
+			 * Toss unreachable), cancels Toss still owes, webhooks that
+			 * could not be checked with Toss when they came. */
+			size_t settled = 0;
+			enum payment_err pe = payment_settle_stuck(a, &settled);
+			if (pe == PAYMENT_DB)
+				log_event(LOG_WARN, "payment_settle_failed", NULL);
+			if (settled > 0) {
+				char n[24];
+				snprintf(n, sizeof(n), "%zu", settled);
+				log_event(LOG_INFO, "payments_settled", "count", n, NULL);
+			}
 		}
 		if (tk_now_ms() - last_reconcile >= interval_ms) {
 			if (reconcile_all(a, &events) != RECONCILE_OK)
