@@ -87,11 +87,10 @@ static struct kv_script s_consume = KV_SCRIPT(
  * (false for missing), after giving back a few expired holds so a read
  * never shows units of holds that ran out. */
 static struct kv_script s_read = KV_SCRIPT(
-    "stock_read", LUA_PRELUDE
-    "release_expired(KEYS[1], ARGV[1], now_ms(), tonumber(ARGV[2]))\n"
-    "local out = {}\n"
-    "for i = 2, #KEYS do out[i - 1] = redis.call('GET', KEYS[i]) end\n"
-    "return out\n");
+    "stock_read", LUA_PRELUDE "release_expired(KEYS[1], ARGV[1], now_ms(), tonumber(ARGV[2]))\n"
+                              "local out = {}\n"
+                              "for i = 2, #KEYS do out[i - 1] = redis.call('GET', KEYS[i]) end\n"
+                              "return out\n");
 
 /* KEYS: counters…  ARGV: delta per counter… (refunds: always applied). */
 static struct kv_script s_add = KV_SCRIPT(
@@ -257,8 +256,8 @@ static void keys_for(struct arena *a, int64_t event_id, const char *token,
 	put_i64(ev, event_id);
 	b->nkeys = 0;
 	b->keys[b->nkeys++] = arena_concat(a, (const char *[]){"{ev:", ev, "}:holds"}, 3);
-	b->keys[b->nkeys++] =
-	    arena_concat(a, (const char *[]){"{ev:", ev, "}:h:", token ? token : ""}, 4);
+	b->keys[b->nkeys++] = arena_concat(
+	    a, (const char *[]){"{ev:", ev, "}:h:", token ? token : ""}, 4);
 	for (size_t i = 0; i < n; i++) {
 		put_i64(quota, lines[i].quota_id);
 		b->keys[b->nkeys++] = arena_concat(
