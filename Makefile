@@ -15,7 +15,7 @@ OPT      ?= -O2 -g
 CFLAGS   ?=
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Ilib $(PKG_CFLAGS) $(SAN)
 LDFLAGS  += $(SAN)
-LDLIBS   := $(PKG_LIBS) -lfcgi -lcrypt -lm
+LDLIBS   := $(PKG_LIBS) -lfcgi -lcrypt -lm -lxlsxwriter
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 TICKET_PORT      ?= 8080

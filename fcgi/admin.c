@@ -4,6 +4,7 @@
 #include "app.h"
 #include "event.h"
 #include "notice.h"
+#include "orders.h"
 #include "product.h"
 #include "quota.h"
 
@@ -33,6 +34,11 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{id}/notices/{nid}", notice_get, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_PUT, "events/{id}/notices/{nid}", notice_update, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_DELETE, "events/{id}/notices/{nid}", notice_delete, PERM_MANAGER, SCOPE_PATH_ID},
+    /* orders/export before orders/{oid}: the first matching pattern wins. */
+    {HTTP_GET, "events/{id}/orders", orders_list, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/orders/export", orders_export, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/orders/{oid}", orders_get, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_POST, "events/{id}/orders/{oid}/refund", orders_refund, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/activity", activity_list_event, PERM_MANAGER, SCOPE_PATH_ID},
 };
 

@@ -23,7 +23,7 @@ PACKAGES=(
 	# web server
 	nginx
 	# tests, benchmarks, checks
-	check wrk zbar-tools librsvg2-bin curl clang-format cppcheck valgrind
+	check wrk hey zbar-tools librsvg2-bin unzip curl clang-format cppcheck valgrind
 )
 
 # One dpkg-query for the whole list; it prints "name<TAB>status" for packages it
