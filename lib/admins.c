@@ -214,22 +214,6 @@ static void reply_db_error(struct http_req *r, enum db_err e)
 	app_reply_db_error(r, e);
 }
 
-/* The body as an object (400 INVALID_JSON otherwise), validated against
- * fields into in; problems go to errors. NULL after answering. */
-static const cJSON *object_body_or_reply(struct http_req *r)
-{
-	const cJSON *body = json_body_or_reply(r);
-
-	if (body != NULL && !cJSON_IsObject(body)) {
-		http_reply_error_full(r, 400, "INVALID_JSON",
-		                      r->lang == LANG_EN ? "The body must be a JSON object."
-		                                         : "본문은 JSON 객체여야 합니다.",
-		                      NULL);
-		return NULL;
-	}
-	return body;
-}
-
 /* Checks password bytes, phone and email beyond the table, normalising
  * phone to digits and "" to null. */
 static void check_admin_in(struct http_req *r, struct admin_in *in, cJSON *errors)
@@ -436,7 +420,7 @@ void admins_list(struct http_req *r)
 void admins_create(struct http_req *r)
 {
 	struct admin_in in = {0};
-	const cJSON *body = object_body_or_reply(r);
+	const cJSON *body = json_object_body_or_reply(r);
 	struct assignment *as = NULL;
 	size_t n = 0;
 	cJSON *errors, *sum, *evs;
@@ -554,7 +538,7 @@ void admins_update(struct http_req *r)
 	enum db_err e;
 	const char *ids, *text;
 
-	if (!path_id_or_reply(r, &id) || (body = object_body_or_reply(r)) == NULL)
+	if (!path_id_or_reply(r, &id) || (body = json_object_body_or_reply(r)) == NULL)
 		return;
 	errors = cJSON_CreateObject();
 	json_validate(r, body, update_fields, TK_ARRAY_LEN(update_fields), &in, NULL, errors);

@@ -279,13 +279,6 @@ static void order_number(const char *code, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static void reply_field(struct http_req *r, const char *field, const char *key)
-{
-	cJSON *errors = cJSON_CreateObject();
-	json_field_error(r, errors, field, key);
-	json_reply_validation(r, errors);
-}
-
 /* The product of the first item that draws from a stock line. */
 static int64_t product_of_line(const struct catalog_product *const *prods, size_t n,
                                const struct stock_line *l)
@@ -318,13 +311,9 @@ void booking_reserve(struct http_req *r)
 
 	if (!event_or_reply(r, &ev))
 		return;
-	body = json_body_or_reply(r);
+	body = json_object_body_or_reply(r);
 	if (body == NULL)
 		return;
-	if (!cJSON_IsObject(body)) {
-		http_reply_error(r, "INVALID_JSON", NULL);
-		return;
-	}
 	/* Every problem is reported at once: the fields, then each item typed,
 	 * then against the catalog. */
 	errors = cJSON_CreateObject();
@@ -414,11 +403,11 @@ void booking_reserve(struct http_req *r)
 	n_lines = stock_merge(lines, n_lines);
 	if (n_lines > STOCK_MAX_LINES) {
 		/* More distinct counters than one atomic hold may take. */
-		reply_field(r, "items", "too_long");
+		json_reply_field(r, "items", "too_long");
 		return;
 	}
 	if (amount > INT32_MAX) {
-		reply_field(r, "items", "too_large");
+		json_reply_field(r, "items", "too_large");
 		return;
 	}
 	tk_normalize_phone(in.phone.v, phone);

@@ -220,13 +220,6 @@ static void reply_event(struct http_req *r, int status, const char *text, int le
 	app_reply_object(r, status, "event", o);
 }
 
-static void reply_field(struct http_req *r, const char *field, const char *key)
-{
-	cJSON *errors = cJSON_CreateObject();
-	json_field_error(r, errors, field, key);
-	json_reply_validation(r, errors);
-}
-
 /* Database errors with a field to blame; the rest as app_reply_db_error. */
 static void reply_db_error(struct http_req *r, enum db_err e)
 {
@@ -239,10 +232,10 @@ static void reply_db_error(struct http_req *r, enum db_err e)
 		http_reply_error(r, "CONFLICT", d);
 	} else if (e == DB_CHECK && strcmp(c, "events_dates") == 0) {
 		db_rollback();
-		reply_field(r, "ends_on", "date_order");
+		json_reply_field(r, "ends_on", "date_order");
 	} else if (e == DB_CHECK && strcmp(c, "events_sale_window") == 0) {
 		db_rollback();
-		reply_field(r, "sale_ends_at", "date_order");
+		json_reply_field(r, "sale_ends_at", "date_order");
 	} else {
 		app_reply_db_error(r, e);
 	}
@@ -280,7 +273,7 @@ static bool event_in_or_reply(struct http_req *r, const struct json_field *field
 		const char *params[] = {in->timezone.v};
 		enum db_err e = db_exec(r->arena, &q_timezone, params, NULL);
 		if (e == DB_INVALID) {
-			reply_field(r, "timezone", "invalid");
+			json_reply_field(r, "timezone", "invalid");
 			return false;
 		}
 		if (e != DB_OK) {
@@ -291,28 +284,6 @@ static bool event_in_or_reply(struct http_req *r, const struct json_field *field
 	return true;
 }
 
-static void put_str(cJSON *p, const char *key, const struct json_str *s, bool null_is_empty)
-{
-	if (!s->set)
-		return;
-	if (s->null && !null_is_empty)
-		cJSON_AddNullToObject(p, key);
-	else
-		cJSON_AddStringToObject(p, key, s->null ? "" : s->v);
-}
-
-static void put_int(cJSON *p, const char *key, const struct json_int *v)
-{
-	if (v->set && !v->null)
-		cJSON_AddNumberToObject(p, key, (double)v->v);
-}
-
-static void put_bool(cJSON *p, const char *key, const struct json_bool *v)
-{
-	if (v->set && !v->null)
-		cJSON_AddBoolToObject(p, key, v->v);
-}
-
 /* The validated input as the JSON object q_insert / q_update read, printed
  * into the arena. Keys are column names. */
 static const char *event_patch(struct http_req *r, const struct event_in *in)
@@ -320,22 +291,22 @@ static const char *event_patch(struct http_req *r, const struct event_in *in)
 	cJSON *p = cJSON_CreateObject();
 	char *text;
 
-	put_str(p, "code", &in->code, false);
-	put_str(p, "title", &in->title, false);
-	put_str(p, "venue", &in->venue, true);
-	put_str(p, "address", &in->address, true);
-	put_str(p, "starts_on", &in->starts_on, false);
-	put_str(p, "ends_on", &in->ends_on, false);
-	put_str(p, "open_hours", &in->open_hours, true);
-	put_str(p, "timezone", &in->timezone, false);
-	put_int(p, "hold_seconds", &in->hold_seconds);
-	put_int(p, "max_per_order", &in->max_per_order);
-	put_str(p, "sale_starts_at", &in->sale_starts_at, false);
-	put_str(p, "sale_ends_at", &in->sale_ends_at, false);
-	put_str(p, "description", &in->description, true);
-	put_bool(p, "queue_enabled", &in->queue_enabled);
-	put_int(p, "queue_admit_per_second", &in->admit_per_second);
-	put_bool(p, "is_active", &in->is_active);
+	json_put_str(p, "code", &in->code, false);
+	json_put_str(p, "title", &in->title, false);
+	json_put_str(p, "venue", &in->venue, true);
+	json_put_str(p, "address", &in->address, true);
+	json_put_str(p, "starts_on", &in->starts_on, false);
+	json_put_str(p, "ends_on", &in->ends_on, false);
+	json_put_str(p, "open_hours", &in->open_hours, true);
+	json_put_str(p, "timezone", &in->timezone, false);
+	json_put_int(p, "hold_seconds", &in->hold_seconds);
+	json_put_int(p, "max_per_order", &in->max_per_order);
+	json_put_str(p, "sale_starts_at", &in->sale_starts_at, false);
+	json_put_str(p, "sale_ends_at", &in->sale_ends_at, false);
+	json_put_str(p, "description", &in->description, true);
+	json_put_bool(p, "queue_enabled", &in->queue_enabled);
+	json_put_int(p, "queue_admit_per_second", &in->admit_per_second);
+	json_put_bool(p, "is_active", &in->is_active);
 	text = arena_defer(r->arena, cJSON_free, cJSON_PrintUnformatted(p));
 	cJSON_Delete(p);
 	return text;

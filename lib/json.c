@@ -242,20 +242,56 @@ void json_reply_validation(struct http_req *r, cJSON *errors)
 	http_reply_error(r, "VALIDATION", details);
 }
 
-bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n, void *out)
+const cJSON *json_object_body_or_reply(struct http_req *r)
 {
 	const cJSON *body = json_body_or_reply(r);
-	cJSON *errors;
 
-	if (body == NULL)
-		return false;
-	if (!cJSON_IsObject(body)) {
+	if (body != NULL && !cJSON_IsObject(body)) {
 		http_reply_error_full(r, 400, "INVALID_JSON",
 		                      r->lang == LANG_EN ? "The body must be a JSON object."
 		                                         : "본문은 JSON 객체여야 합니다.",
 		                      NULL);
-		return false;
+		return NULL;
 	}
+	return body;
+}
+
+void json_reply_field(struct http_req *r, const char *field, const char *key)
+{
+	cJSON *errors = cJSON_CreateObject();
+	json_field_error(r, errors, field, key);
+	json_reply_validation(r, errors);
+}
+
+void json_put_str(cJSON *o, const char *key, const struct json_str *s, bool null_is_empty)
+{
+	if (!s->set)
+		return;
+	if (s->null && !null_is_empty)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, s->null ? "" : s->v);
+}
+
+void json_put_int(cJSON *o, const char *key, const struct json_int *v)
+{
+	if (v->set && !v->null)
+		cJSON_AddNumberToObject(o, key, (double)v->v);
+}
+
+void json_put_bool(cJSON *o, const char *key, const struct json_bool *v)
+{
+	if (v->set && !v->null)
+		cJSON_AddBoolToObject(o, key, v->v);
+}
+
+bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n, void *out)
+{
+	const cJSON *body = json_object_body_or_reply(r);
+	cJSON *errors;
+
+	if (body == NULL)
+		return false;
 	errors = cJSON_CreateObject();
 	if (!json_validate(r, body, fields, n, out, NULL, errors)) {
 		json_reply_validation(r, errors);

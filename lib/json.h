@@ -98,6 +98,20 @@ const cJSON *json_body_or_reply(struct http_req *r);
  * 422 VALIDATION with details.fields on problems. */
 bool json_fields_or_reply(struct http_req *r, const struct json_field *fields, size_t n, void *out);
 
+/* The body as parsed JSON that must be an object; NULL after answering
+ * 415, or 400 INVALID_JSON for malformed text or another JSON type. */
+const cJSON *json_object_body_or_reply(struct http_req *r);
+
+/* Answers 422 VALIDATION naming one field (message from msg_field(key)). */
+void json_reply_field(struct http_req *r, const char *field, const char *key);
+
+/* Building a partial-update object from validated input: each adds key only
+ * when the field was present. A present null is written as null, or as ""
+ * for json_put_str with null_is_empty (text columns that are NOT NULL). */
+void json_put_str(cJSON *o, const char *key, const struct json_str *s, bool null_is_empty);
+void json_put_int(cJSON *o, const char *key, const struct json_int *v);
+void json_put_bool(cJSON *o, const char *key, const struct json_bool *v);
+
 /* Answers 422 VALIDATION with the given errors object as details.fields
  * (taken over). */
 void json_reply_validation(struct http_req *r, cJSON *errors);

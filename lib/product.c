@@ -206,15 +206,6 @@ static const struct json_field item_fields[] = {
     JSON_INT("qty", struct item_in, qty, JF_REQUIRED, 1, PRODUCT_ITEM_QTY_MAX),
 };
 
-/* ---- input ------------------------------------------------------------------- */
-
-static void reply_field(struct http_req *r, const char *field, const char *key)
-{
-	cJSON *errors = cJSON_CreateObject();
-	json_field_error(r, errors, field, key);
-	json_reply_validation(r, errors);
-}
-
 /* The elements of quota_ids and items, into rf; problems into errors. */
 static void refs_validate(struct http_req *r, const struct product_in *in, struct product_refs *rf,
                           cJSON *errors)
@@ -303,49 +294,23 @@ static bool product_in_or_reply(struct http_req *r, const struct json_field *fie
 	return true;
 }
 
-static void put_str(cJSON *p, const char *key, const struct json_str *s, bool null_is_empty)
-{
-	if (!s->set)
-		return;
-	if (s->null && !null_is_empty)
-		cJSON_AddNullToObject(p, key);
-	else
-		cJSON_AddStringToObject(p, key, s->null ? "" : s->v);
-}
-
-static void put_int(cJSON *p, const char *key, const struct json_int *v)
-{
-	if (!v->set)
-		return;
-	if (v->null)
-		cJSON_AddNullToObject(p, key);
-	else
-		cJSON_AddNumberToObject(p, key, (double)v->v);
-}
-
-static void put_bool(cJSON *p, const char *key, const struct json_bool *v)
-{
-	if (v->set && !v->null)
-		cJSON_AddBoolToObject(p, key, v->v);
-}
-
 /* The validated columns as the JSON object q_insert / q_update read. */
 static const char *product_patch(struct http_req *r, const struct product_in *in)
 {
 	cJSON *p = cJSON_CreateObject();
 	char *text;
 
-	put_str(p, "type", &in->type, false);
-	put_str(p, "name", &in->name, false);
-	put_str(p, "description", &in->description, true);
-	put_int(p, "price", &in->price);
-	put_bool(p, "dated", &in->dated);
-	put_int(p, "max_per_order", &in->max_per_order);
-	put_str(p, "sale_starts_at", &in->sale_starts_at, false);
-	put_str(p, "sale_ends_at", &in->sale_ends_at, false);
-	put_int(p, "admits", &in->admits);
-	put_int(p, "sort_order", &in->sort_order);
-	put_bool(p, "is_active", &in->is_active);
+	json_put_str(p, "type", &in->type, false);
+	json_put_str(p, "name", &in->name, false);
+	json_put_str(p, "description", &in->description, true);
+	json_put_int(p, "price", &in->price);
+	json_put_bool(p, "dated", &in->dated);
+	json_put_int(p, "max_per_order", &in->max_per_order);
+	json_put_str(p, "sale_starts_at", &in->sale_starts_at, false);
+	json_put_str(p, "sale_ends_at", &in->sale_ends_at, false);
+	json_put_int(p, "admits", &in->admits);
+	json_put_int(p, "sort_order", &in->sort_order);
+	json_put_bool(p, "is_active", &in->is_active);
 	text = arena_defer(r->arena, cJSON_free, cJSON_PrintUnformatted(p));
 	cJSON_Delete(p);
 	return text;
@@ -370,13 +335,13 @@ static void reply_db_error(struct http_req *r, enum db_err e)
 
 	if (e == DB_CHECK && strcmp(c, "products_sale_window") == 0) {
 		db_rollback();
-		reply_field(r, "sale_ends_at", "date_order");
+		json_reply_field(r, "sale_ends_at", "date_order");
 	} else if (e == DB_CHECK && strncmp(c, "package_items_", 14) == 0) {
 		db_rollback();
-		reply_field(r, "items", "invalid");
+		json_reply_field(r, "items", "invalid");
 	} else if (e == DB_CHECK && strcmp(c, "product_quotas_same_event") == 0) {
 		db_rollback();
-		reply_field(r, "quota_ids", "invalid");
+		json_reply_field(r, "quota_ids", "invalid");
 	} else {
 		app_reply_db_error(r, e);
 	}
@@ -479,7 +444,7 @@ static bool units_or_reply(struct http_req *r, const char *pid, const char *fiel
 	}
 	if (db_rows(res) > 0) {
 		db_rollback();
-		reply_field(r, field, "too_long");
+		json_reply_field(r, field, "too_long");
 		return false;
 	}
 	return true;
@@ -702,7 +667,7 @@ void product_update(struct http_req *r)
 	from_package = strcmp(new_type, "PACKAGE") != 0 && strcmp(old_type, "PACKAGE") == 0;
 	if (strcmp(new_type, "PACKAGE") != 0 && rf.n_items > 0) {
 		db_rollback();
-		reply_field(r, "items", "invalid");
+		json_reply_field(r, "items", "invalid");
 		return;
 	}
 	/* A package cannot contain a package. */

@@ -264,13 +264,6 @@ static void quota_rows_out(struct http_req *r, int64_t event_id, const PGresult 
 	}
 }
 
-static void reply_field(struct http_req *r, const char *field, const char *key)
-{
-	cJSON *errors = cJSON_CreateObject();
-	json_field_error(r, errors, field, key);
-	json_reply_validation(r, errors);
-}
-
 /* ?date=: NULL when absent or empty; false after answering 422 when it is
  * not a day of the event. */
 static bool date_or_reply(struct http_req *r, const PGresult *ev, const char **date)
@@ -282,7 +275,7 @@ static bool date_or_reply(struct http_req *r, const PGresult *ev, const char **d
 		return true;
 	if (!tk_valid_date(d) || strcmp(d, db_str(ev, 0, "starts_on")) < 0 ||
 	    strcmp(d, db_str(ev, 0, "ends_on")) > 0) {
-		reply_field(r, "date", "invalid");
+		json_reply_field(r, "date", "invalid");
 		return false;
 	}
 	*date = d;

@@ -60,12 +60,6 @@ void settings_get(struct http_req *r)
 	reply_settings(r, db_str(res, 0, "obj"));
 }
 
-static void put_int(cJSON *o, const char *key, const struct json_int *v)
-{
-	if (v->set)
-		cJSON_AddNumberToObject(o, key, (double)v->v);
-}
-
 void settings_put(struct http_req *r)
 {
 	struct settings_in in = {0};
@@ -78,10 +72,10 @@ void settings_put(struct http_req *r)
 	if (!json_fields_or_reply(r, settings_fields, TK_ARRAY_LEN(settings_fields), &in))
 		return;
 	wanted = http_own(r, cJSON_CreateObject());
-	put_int(wanted, "default_hold_seconds", &in.default_hold_seconds);
-	put_int(wanted, "default_max_per_order", &in.default_max_per_order);
-	put_int(wanted, "login_max_failures", &in.login_max_failures);
-	put_int(wanted, "login_lock_minutes", &in.login_lock_minutes);
+	json_put_int(wanted, "default_hold_seconds", &in.default_hold_seconds);
+	json_put_int(wanted, "default_max_per_order", &in.default_max_per_order);
+	json_put_int(wanted, "login_max_failures", &in.login_max_failures);
+	json_put_int(wanted, "login_lock_minutes", &in.login_lock_minutes);
 	if (in.site_name.set)
 		cJSON_AddStringToObject(wanted, "site_name", in.site_name.v);
 
