@@ -471,14 +471,22 @@ const char *http_status_text(int status)
 }
 
 /* Headers every reply carries. JSON answers forbid framing and any active
- * content; HTML-producing routes may replace the CSP with their own. */
-static const struct http_pair security_headers[] = {
-    {"X-Content-Type-Options", "nosniff"},
-    {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "strict-origin-when-cross-origin"},
-    {"Cross-Origin-Opener-Policy", "same-origin"},
-    {"Cross-Origin-Resource-Policy", "same-origin"},
-    {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+ * content; HTML-producing routes may replace the CSP with their own. Each
+ * is kept as its name and its whole header line, written as it is. */
+#define SECURITY_HEADER(name, value) \
+	{ \
+		name, name ": " value "\r\n", sizeof(name ": " value "\r\n") - 1 \
+	}
+static const struct {
+	const char *name, *line;
+	size_t len;
+} security_headers[] = {
+    SECURITY_HEADER("X-Content-Type-Options", "nosniff"),
+    SECURITY_HEADER("X-Frame-Options", "DENY"),
+    SECURITY_HEADER("Referrer-Policy", "strict-origin-when-cross-origin"),
+    SECURITY_HEADER("Cross-Origin-Opener-Policy", "same-origin"),
+    SECURITY_HEADER("Cross-Origin-Resource-Policy", "same-origin"),
+    SECURITY_HEADER("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 };
 
 /* Writes a formatted line; a line longer than the buffer is cut, never
@@ -519,9 +527,7 @@ void http_write(struct http_req *r, http_write_fn write, void *ctx)
 	for (size_t i = 0; i < TK_ARRAY_LEN(security_headers); i++) {
 		if (has_header(r, security_headers[i].name))
 			continue;
-		n = snprintf(line, sizeof(line), "%s: %s\r\n", security_headers[i].name,
-		             security_headers[i].value);
-		write_line(write, ctx, line, sizeof(line), n);
+		write(ctx, security_headers[i].line, security_headers[i].len);
 	}
 	if (!has_header(r, "Content-Security-Policy")) {
 		static const char csp[] =

@@ -37,31 +37,35 @@ static void put_str(struct buf *b, const char *s)
 static void put_json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run;
+
 	if (s == NULL) {
 		put_str(b, "null");
 		return;
 	}
-	put_str(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char esc[7];
+	put(b, "\"", 1);
+	for (;;) {
+		/* Most bytes need no escape: copy them a run at a time. */
+		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+			;
+		if (p > run)
+			put(b, (const char *)run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		switch (*p) {
-		case '"': put_str(b, "\\\""); break;
-		case '\\': put_str(b, "\\\\"); break;
-		case '\n': put_str(b, "\\n"); break;
-		case '\r': put_str(b, "\\r"); break;
-		case '\t': put_str(b, "\\t"); break;
-		default:
-			if (*p < 0x20) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[*p >> 4];
-				esc[5] = hex[*p & 15];
-				put(b, esc, 6);
-			} else {
-				put(b, (const char *)p, 1);
-			}
+		case '"': put(b, "\\\"", 2); break;
+		case '\\': put(b, "\\\\", 2); break;
+		case '\n': put(b, "\\n", 2); break;
+		case '\r': put(b, "\\r", 2); break;
+		case '\t': put(b, "\\t", 2); break;
+		default: {
+			char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+			put(b, esc, 6);
 		}
+		}
+		p++;
 	}
-	put_str(b, "\"");
+	put(b, "\"", 1);
 }
 
 void log_init(const char *family)
@@ -85,19 +89,40 @@ void log_set_level(enum log_level level)
 	log_min = level;
 }
 
+/* "2026-11-21T10:00:00." for the second in *sec: formatted once a second,
+ * not once a line. */
+static const char *second_prefix(time_t now)
+{
+	static time_t cached = (time_t)-1;
+	static char text[64];
+	struct tm tm;
+
+	if (now != cached) {
+		gmtime_r(&now, &tm);
+		snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached = now;
+	}
+	return text;
+}
+
 static void begin(struct buf *b, enum log_level level, const char *event)
 {
 	struct timespec ts;
-	struct tm tm;
-	char when[64];
+	long ms;
+	char frac[5];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	ms = ts.tv_nsec / 1000000;
+	frac[0] = (char)('0' + ms / 100);
+	frac[1] = (char)('0' + ms / 10 % 10);
+	frac[2] = (char)('0' + ms % 10);
+	frac[3] = 'Z';
+	frac[4] = '\0';
 	b->len = 0;
 	put_str(b, "{\"ts\":\"");
-	put_str(b, when);
+	put_str(b, second_prefix(ts.tv_sec));
+	put_str(b, frac);
 	put_str(b, "\",\"level\":\"");
 	put_str(b, level_names[level]);
 	put_str(b, "\",\"family\":");

@@ -25,6 +25,9 @@
 #   TICKET_SOCKETS_<FAMILY>   sockets (= spawn-fcgi instances) per family,
 #                     default 1 → <family>.sock; N > 1 → <family>-0.sock … -(N-1).sock,
 #                     all listed in the family's nginx upstream
+#   TICKET_NGINX_WORKERS      nginx worker_processes (default auto = one per core)
+#   TICKET_NGINX_PRIORITY     nginx worker_priority, a nice value (default 0;
+#                     negative needs root)
 #   TICKET_FCGI_BACKLOG       listen backlog of each pool socket (default 1024,
 #                     capped by net.core.somaxconn)
 #   TICKET_FCGI_KEEPALIVE     idle connections nginx keeps per upstream per
@@ -129,6 +132,10 @@ setup_config() {
 	done
 	[[ ${TICKET_FCGI_KEEPALIVE:-0} =~ ^[0-9]+$ ]] ||
 		die "TICKET_FCGI_KEEPALIVE=$TICKET_FCGI_KEEPALIVE: want a number"
+	[[ ${TICKET_NGINX_WORKERS:-auto} =~ ^(auto|[1-9][0-9]?)$ ]] ||
+		die "TICKET_NGINX_WORKERS=$TICKET_NGINX_WORKERS: want auto or a number"
+	[[ ${TICKET_NGINX_PRIORITY:-0} =~ ^-?([0-9]|1[0-9]|20)$ ]] ||
+		die "TICKET_NGINX_PRIORITY=$TICKET_NGINX_PRIORITY: want a nice value, -20 … 20"
 	[[ ${TICKET_FCGI_BACKLOG:-1024} =~ ^[0-9]+$ ]] ||
 		die "TICKET_FCGI_BACKLOG=$TICKET_FCGI_BACKLOG: want a number"
 	[[ ${TICKET_PG_MAX_CONNECTIONS:-200} =~ ^[0-9]+$ ]] ||
@@ -762,8 +769,17 @@ render_upstreams() {
 	local fam inst keepalive=${TICKET_FCGI_KEEPALIVE:-0}
 	for fam in "${POOLS[@]}"; do
 		printf '    upstream ticketd_%s {\n' "$fam"
+		# Join the shortest queue: each socket's backlog is its own FIFO, and
+		# round robin keeps feeding a socket whose workers fall behind until
+		# its backlog is full (its requests then wait seconds). least_conn
+		# over counts shared by every nginx worker (zone) keeps the queues
+		# level. One socket: the same, harmlessly.
+		printf '        zone ticketd_%s 64k;\n        least_conn;\n' "$fam"
 		for inst in $(pool_instances "$fam"); do
-			printf '        server unix:%s/%s.sock;\n' "$RUN" "$inst"
+			# max_fails=0: a socket whose backlog is momentarily full (connect
+			# → EAGAIN) is passed over for that request only, never marked
+			# down for fail_timeout, which would pile its share onto the others.
+			printf '        server unix:%s/%s.sock max_fails=0;\n' "$RUN" "$inst"
 		done
 		if [ "$keepalive" -gt 0 ]; then
 			printf '        keepalive %s;\n' "$keepalive"
@@ -790,6 +806,8 @@ render_nginx_conf() {
 	conf=${conf//@USER_DIRECTIVE@/"$user_directive"}
 	conf=${conf//@FCGI_KEEP_CONN@/"$keep_conn"}
 	conf=${conf//@NOFILE@/"$nofile"}
+	conf=${conf//@NGINX_WORKERS@/"${TICKET_NGINX_WORKERS:-auto}"}
+	conf=${conf//@NGINX_PRIORITY@/"${TICKET_NGINX_PRIORITY:-0}"}
 	conf=${conf//@UPSTREAMS@/"$(render_upstreams)"}
 	conf=${conf//@PORT@/"$PORT"}
 	conf=${conf//@VAR@/"$VAR"}
