@@ -332,13 +332,21 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 	return n;
 }
 
+static long budget_ms; /* toss_set_budget_ms: 0 = none */
+
+void toss_set_budget_ms(long ms)
+{
+	budget_ms = ms > 0 ? ms : 0;
+}
+
 static long timeout_ms(void)
 {
 	const char *s = config_get("TICKET_TOSS_TIMEOUT_MS");
 	int64_t v;
+	long t = TOSS_TIMEOUT_MS;
 	if (s != NULL && tk_parse_i64(s, 1, TOSS_TIMEOUT_MS_MAX, &v))
-		return (long)v;
-	return TOSS_TIMEOUT_MS;
+		t = (long)v;
+	return budget_ms && budget_ms < t ? budget_ms : t;
 }
 
 /* "Authorization: Basic base64(secret:)" in the arena; NULL without a key. */
@@ -422,7 +430,9 @@ static enum toss_err toss_call(struct arena *a, const char *path, const char *bo
 	/* CURLOPT_NOSIGNAL stays 0: the resolver is threaded (no alarm()), and
 	 * libcurl then ignores SIGPIPE during the transfer itself, so a peer
 	 * closing a TLS connection cannot kill a process that did not. */
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, TOSS_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(
+	    curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    budget_ms && budget_ms < TOSS_CONNECT_TIMEOUT_MS ? budget_ms : TOSS_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms());
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ticketd/" TK_VERSION);

@@ -69,6 +69,11 @@ enum toss_err {
  * what libcurl saw. out->raw belongs to the arena.
  */
 
+/* Caps the time of each following call at ms (0 lifts the cap), for
+ * callers that must answer quickly whatever Toss does: the webhook answers
+ * within a second and leaves what did not finish to the daemon. */
+void toss_set_budget_ms(long ms);
+
 /* POST /v1/payments/confirm {paymentKey, orderId, amount}. */
 enum toss_err toss_confirm(struct arena *a, const char *payment_key, const char *order_id,
                            int64_t amount, const char *idempotency_key, struct toss_payment *out,

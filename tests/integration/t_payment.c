@@ -1023,6 +1023,58 @@ START_TEST(webhook_commits_when_the_redirect_could_not)
 }
 END_TEST
 
+/* Toss slow to answer the webhook's re-fetch: the webhook still answers 200
+ * at once (its calls to Toss have a short budget), leaves the delivery
+ * unprocessed, and a later delivery completes the order. The bound checked is
+ * far from the delay, so this is about behaviour, not speed. */
+START_TEST(webhook_answers_quickly_when_toss_is_slow)
+{
+	char *code, *path, *body;
+	long long ev, q, prod, t0, took;
+	struct pay_res p;
+	resp_t *r;
+
+	simple_event("pfs", 0, 5, 10000, &code, &ev, &q, &prod);
+	pay_reserve(&p, code, NULL, prod, 1);
+	path = pay_checkout(&p, "approve");
+	pay_control("{\"fail_next\":{\"confirm\":2,\"status\":500,\"after\":true}}");
+	pay_control("{\"fail_next\":{\"get\":1,\"status\":500}}");
+	r = pay_follow(path);
+	resp_free(r);
+	ck_assert_str_eq(pay_order_status(p.order_id), "pending");
+
+	body = strf("{\"eventType\":\"PAYMENT_STATUS_CHANGED\",\"createdAt\":\"2026-11-21T10:00:00."
+	            "000000\","
+	            "\"data\":{\"paymentKey\":\"%s\",\"orderId\":\"%s\",\"status\":\"DONE\"}}",
+	            p.payment_key, p.order_id);
+	pay_control("{\"delay_next\":{\"get\":1,\"ms\":5000}}");
+	t0 = bk_now_ms();
+	r = req("POST", "/fcgi/payment/webhook", body, NULL,
+	        strf("tosspayments-webhook-transmission-id: slow-%s", p.order_id));
+	took = bk_now_ms() - t0;
+	ASSERT_STATUS(r, 200);
+	resp_free(r);
+	ck_assert_msg(took < 2500, "webhook answered after %lld ms; Toss delayed 5000 ms", took);
+	ck_assert_str_eq(pay_order_status(p.order_id), "pending");
+	ck_assert_int_eq(
+	    tdb_count("SELECT count(*) FROM webhook_deliveries WHERE transmission_id = $1"
+	              " AND processed_at IS NULL",
+	              strf("slow-%s", p.order_id)),
+	    1);
+
+	/* Toss answering again: the next delivery commits the order once. */
+	pay_control("{\"reset\":true}");
+	r = req("POST", "/fcgi/payment/webhook", body, NULL,
+	        strf("tosspayments-webhook-transmission-id: again-%s", p.order_id));
+	ASSERT_STATUS(r, 200);
+	resp_free(r);
+	expect_paid_once(&p, q, 1);
+	free(path);
+	free(code);
+	pay_res_free(&p);
+}
+END_TEST
+
 /* Toss down through the success redirect: the attempt stays 'requested';
  * the daemon's settle (called here directly, as `ticketctl worker` does)
  * confirms it once PAYMENT_SETTLE_AFTER_S have passed. */
@@ -1138,6 +1190,7 @@ static Suite *payment_faults_suite(void)
 	tcase_add_test(tc, confirm_timeout_settled_by_get);
 	tcase_add_test(tc, card_rejected);
 	tcase_add_test(tc, webhook_commits_when_the_redirect_could_not);
+	tcase_add_test(tc, webhook_answers_quickly_when_toss_is_slow);
 	tcase_add_test(tc, daemon_settles_a_stuck_confirm);
 	suite_add_tcase(s, tc);
 	return s;
