@@ -506,22 +506,15 @@ void admins_get(struct http_req *r)
 {
 	int64_t id;
 	PGresult *res;
-	enum db_err e;
 
 	if (!path_id_or_reply(r, &id))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, id)};
-		e = db_exec(r->arena, &q_get, params, &res);
+		res = app_row_or_reply(r, &q_get, params, "NOT_FOUND");
 	}
-	if (e != DB_OK) {
-		app_reply_db_error(r, e);
+	if (res == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "NOT_FOUND", NULL);
-		return;
-	}
 	reply_admin(r, 200, db_str(res, 0, "obj"));
 }
 

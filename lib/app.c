@@ -33,6 +33,23 @@ void app_reply_db_error(struct http_req *r, enum db_err e)
 	}
 }
 
+PGresult *app_row_or_reply(struct http_req *r, struct db_stmt *st, const char *const *params,
+                           const char *not_found)
+{
+	PGresult *res;
+	enum db_err e = db_exec(r->arena, st, params, &res);
+
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return NULL;
+	}
+	if (db_rows(res) != 1) {
+		http_reply_error(r, not_found, NULL);
+		return NULL;
+	}
+	return res;
+}
+
 bool app_paging_or_reply(struct http_req *r, int64_t *page, int64_t *limit)
 {
 	const char *p = http_query(r, "page"), *l = http_query(r, "limit");

@@ -43,6 +43,12 @@ void app_health(struct http_req *r);
  * an open transaction. */
 void app_reply_db_error(struct http_req *r, enum db_err e);
 
+/* Runs a statement that must find exactly one row and returns it; NULL
+ * after answering the database error (app_reply_db_error) or, when there is
+ * no row, not_found ("NOT_FOUND", "EVENT_NOT_FOUND" …). */
+PGresult *app_row_or_reply(struct http_req *r, struct db_stmt *st, const char *const *params,
+                           const char *not_found);
+
 /* Reads ?page= and ?limit= (defaults 1 / 20, limit ≤ 100); false after
  * answering 422 when they are not numbers in range. */
 bool app_paging_or_reply(struct http_req *r, int64_t *page, int64_t *limit);

@@ -563,23 +563,16 @@ void booking_get(struct http_req *r)
 	const struct catalog_event *ev;
 	const char *token;
 	PGresult *res;
-	enum db_err e;
 	cJSON *o;
 
 	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, ev->id), token};
-		e = db_exec(r->arena, &q_get, params, &res);
+		res = app_row_or_reply(r, &q_get, params, "NOT_FOUND");
 	}
-	if (e != DB_OK) {
-		app_reply_db_error(r, e);
+	if (res == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "NOT_FOUND", NULL);
-		return;
-	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "token", token);
 	cJSON_AddStringToObject(o, "state",

@@ -351,22 +351,15 @@ void event_get(struct http_req *r)
 {
 	int64_t id;
 	PGresult *res;
-	enum db_err e;
 
 	if (!path_id_or_reply(r, &id))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, id)};
-		e = db_exec(r->arena, &q_get, params, &res);
+		res = app_row_or_reply(r, &q_get, params, "EVENT_NOT_FOUND");
 	}
-	if (e != DB_OK) {
-		app_reply_db_error(r, e);
+	if (res == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	reply_event(r, 200, db_str(res, 0, "obj"), 0);
 }
 
@@ -631,17 +624,10 @@ void event_list_mine(struct http_req *r)
 void event_get_scoped(struct http_req *r)
 {
 	PGresult *res;
-	enum db_err e;
 	const char *params[] = {db_param_i64(r->arena, r->event_id)};
 
-	if ((e = db_exec(r->arena, &q_get, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
+	if ((res = app_row_or_reply(r, &q_get, params, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	reply_event(r, 200, db_str(res, 0, "obj"), perm_level_on(r->principal, r->event_id));
 }
 
@@ -649,7 +635,6 @@ void event_public_get(struct http_req *r)
 {
 	const char *code = http_param(r, "code");
 	PGresult *res;
-	enum db_err e;
 
 	if (!tk_valid_event_code(code)) {
 		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
@@ -657,15 +642,9 @@ void event_public_get(struct http_req *r)
 	}
 	{
 		const char *params[] = {code};
-		e = db_exec(r->arena, &q_public, params, &res);
+		res = app_row_or_reply(r, &q_public, params, "EVENT_NOT_FOUND");
 	}
-	if (e != DB_OK) {
-		app_reply_db_error(r, e);
+	if (res == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	reply_event(r, 200, db_str(res, 0, "obj"), 0);
 }

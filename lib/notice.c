@@ -160,20 +160,13 @@ static void get_reply(struct http_req *r, struct db_stmt *st, const char *event_
 {
 	int64_t nid;
 	PGresult *res;
-	enum db_err e;
 	/* A malformed id names no notice; the event is still checked first so
 	 * an unknown event answers EVENT_NOT_FOUND whatever follows it. */
 	const char *params[] = {
 	    event_key, http_param_id(r, idname, &nid) ? db_param_i64(r->arena, nid) : NULL};
 
-	if ((e = db_exec(r->arena, st, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
+	if ((res = app_row_or_reply(r, st, params, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	if (!db_bool(res, 0, "found")) {
 		http_reply_error(r, "NOT_FOUND", NULL);
 		return;

@@ -272,7 +272,6 @@ void orders_list(struct http_req *r)
 	const char *params[N_FILTER + 2];
 	int64_t page, limit;
 	PGresult *res;
-	enum db_err e;
 	cJSON *items;
 
 	if (!filter_or_reply(r, &f) || !app_paging_or_reply(r, &page, &limit))
@@ -280,14 +279,8 @@ void orders_list(struct http_req *r)
 	memcpy(params, f.params, sizeof(f.params));
 	params[N_FILTER] = db_param_i64(r->arena, limit);
 	params[N_FILTER + 1] = db_param_i64(r->arena, (page - 1) * limit);
-	if ((e = db_exec(r->arena, &q_list, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
+	if ((res = app_row_or_reply(r, &q_list, params, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	items = cJSON_Parse(db_str(res, 0, "items"));
 	if (!cJSON_IsArray(items)) {
 		cJSON_Delete(items);
@@ -301,20 +294,13 @@ void orders_get(struct http_req *r)
 {
 	int64_t oid;
 	PGresult *res;
-	enum db_err e;
 	cJSON *obj;
 	/* A malformed id names no order; the event is checked first. */
 	const char *params[] = {db_param_i64(r->arena, r->event_id),
 	                        http_param_id(r, "oid", &oid) ? db_param_i64(r->arena, oid) : NULL};
 
-	if ((e = db_exec(r->arena, &q_get, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
+	if ((res = app_row_or_reply(r, &q_get, params, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	if (!db_bool(res, 0, "found")) {
 		http_reply_error(r, "NOT_FOUND", NULL);
 		return;

@@ -576,19 +576,12 @@ void product_get(struct http_req *r)
 {
 	int64_t pid;
 	PGresult *res;
-	enum db_err e;
 	/* A malformed id names no product; the event is still checked first. */
 	const char *params[] = {db_param_i64(r->arena, r->event_id),
 	                        http_param_id(r, "pid", &pid) ? db_param_i64(r->arena, pid) : NULL};
 
-	if ((e = db_exec(r->arena, &q_get, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
+	if ((res = app_row_or_reply(r, &q_get, params, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
-	if (db_rows(res) != 1) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return;
-	}
 	if (!db_bool(res, 0, "found")) {
 		http_reply_error(r, "NOT_FOUND", NULL);
 		return;
