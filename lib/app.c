@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <fcgiapp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,12 @@ static void finish(FCGX_Request *req)
 	FCGX_Finish_r(req);
 }
 
+bool app_listener_idle(void)
+{
+	struct pollfd p = {.fd = 0, .events = POLLIN};
+	return poll(&p, 1, 0) == 0;
+}
+
 static void on_term(int sig)
 {
 	TK_UNUSED(sig);
@@ -289,6 +296,8 @@ int app_main(int argc, char **argv, const struct app_family *fam)
 		log_event(r.status >= 500 ? LOG_ERROR : LOG_INFO, "request", "method",
 		          r.method_name, "path", r.path, "status", status, "ms", ms, "error",
 		          r.error_code, NULL);
+		if (r.after)
+			r.after(&r);
 		log_set_request_id(NULL);
 		arena_reset(a);
 	}

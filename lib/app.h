@@ -34,6 +34,10 @@ int app_main(int argc, char **argv, const struct app_family *fam);
  * tests that drive dispatch without FastCGI). */
 void app_dispatch(const struct app_family *fam, struct http_req *r);
 
+/* True when no request is waiting on the worker's listen socket (fd 0):
+ * work that can wait (pending.h) is done when it is. */
+bool app_listener_idle(void);
+
 /* GET <prefix>health: {"status","db","redis","version"}; 503 naming the
  * failing part. */
 void app_health(struct http_req *r);

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "pending.h"
 #include "reconcile.h"
 #include "stock.h"
 
@@ -20,19 +21,6 @@
 
 #define BOOKING_TOKEN_BYTES 24 /* → 32 base64url characters */
 #define ORDER_SUFFIX_LEN 8
-
-static struct db_stmt q_insert = DB_STMT(
-    "WITH o AS (INSERT INTO orders (event_id, order_number, reservation_token, toss_order_id,"
-    "   status, visit_date, amount, customer_name, customer_phone, customer_email,"
-    "   access_token, hold_expires_at)"
-    " VALUES ($1, $2, $3, $2, 'pending', $4::date, $5, $6, $7, $8, $9,"
-    "   to_timestamp($10::bigint / 1000.0))"
-    " RETURNING id)"
-    " INSERT INTO order_items (order_id, product_id, qty, unit_price, amount)"
-    " SELECT o.id, x.p, x.q, x.u, x.q * x.u"
-    " FROM o, unnest($11::bigint[], $12::int[], $13::int[]) AS x(p, q, u)"
-    " RETURNING order_id",
-    13);
 
 static struct db_stmt q_get = DB_STMT(
     "SELECT o.id, o.order_number, o.status, o.amount, o.visit_date::text AS visit_date,"
@@ -262,6 +250,22 @@ static void random_token(char *out, size_t bytes)
 	auth_b64url_encode(raw, bytes, out, 2 * bytes + 4);
 }
 
+/* After a hold attempt's answer has gone: write the queued pending orders
+ * if they are due (pending.h). */
+static void drain_after(struct http_req *r)
+{
+	pending_drain(r->arena, r->after_id, r->after_arg, app_listener_idle);
+}
+
+static void drain_later(struct http_req *r, int64_t event_id, const struct stock_held *h)
+{
+	if (h->queued > 0 && !h->writer_busy) {
+		r->after = drain_after;
+		r->after_id = event_id;
+		r->after_arg = h->queue_age_ms;
+	}
+}
+
 static void order_number(const char *code, char *out, size_t len)
 {
 	/* No 0/O, 1/I/L: order numbers are read out over the phone. */
@@ -299,8 +303,10 @@ void booking_reserve(struct http_req *r)
 	/* Room for every quota of every item before merging: nothing may be
 	 * dropped, or an order would take units it never held. */
 	struct stock_line lines[BOOKING_MAX_ITEMS * CATALOG_MAX_QUOTAS];
-	size_t n_items = 0, n_lines = 0, failed = 0;
-	int64_t total_qty = 0, amount = 0, expires_ms = 0, avail = 0, now = tk_now_ms();
+	struct pending_item pitems[BOOKING_MAX_ITEMS];
+	struct pending_order po = {0};
+	size_t n_items = 0, n_lines = 0;
+	int64_t total_qty = 0, amount = 0, expires_ms = 0, now = tk_now_ms();
 	bool needs_date = false;
 	const char *date;
 	char phone[12], token[80], access[80], number[40], iso[32];
@@ -411,12 +417,37 @@ void booking_reserve(struct http_req *r)
 		return;
 	}
 	tk_normalize_phone(in.phone.v, phone);
-
-	/* Hold first: a sold-out answer never reaches PostgreSQL. */
 	random_token(token, BOOKING_TOKEN_BYTES);
+	random_token(access, BOOKING_TOKEN_BYTES);
+	order_number(ev->code, number, sizeof(number));
+	for (size_t i = 0; i < n_items; i++) {
+		pitems[i].product_id = prods[i]->id;
+		pitems[i].qty = qty[i];
+		pitems[i].unit_price = prods[i]->price;
+	}
+	po.number = number;
+	po.token = token;
+	po.visit_date = date;
+	po.amount = amount;
+	po.name = in.name.v;
+	po.phone = phone;
+	po.email = in.email.set && !in.email.null && *in.email.v ? in.email.v : NULL;
+	po.access_token = access;
+	po.items = pitems;
+	po.n_items = n_items;
+
 	if (n_lines > 0) {
+		/* Hold first: a sold-out answer never reaches PostgreSQL. The
+		 * pending order rides with the hold and is written right after
+		 * the answer (pending.h). */
+		struct stock_held held = {0};
+		const char *record = pending_record(r->arena, &po);
+		if (record == NULL) {
+			http_reply_error(r, "INTERNAL", NULL);
+			return;
+		}
 		se = stock_hold(r->arena, ev->id, token, lines, n_lines,
-		                (int64_t)ev->hold_seconds * 1000, &expires_ms, &failed, &avail);
+		                (int64_t)ev->hold_seconds * 1000, record, &held);
 		if (se == STOCK_UNINIT) {
 			/* Redis lost the counters (restart without data): rebuild them
 			 * from PostgreSQL, then try once more. */
@@ -425,15 +456,16 @@ void booking_reserve(struct http_req *r)
 				return;
 			}
 			se = stock_hold(r->arena, ev->id, token, lines, n_lines,
-			                (int64_t)ev->hold_seconds * 1000, &expires_ms, &failed,
-			                &avail);
+			                (int64_t)ev->hold_seconds * 1000, record, &held);
 		}
 		if (se == STOCK_SOLD_OUT) {
 			cJSON *d = cJSON_CreateObject();
+			drain_later(r, ev->id, &held);
 			cJSON_AddNumberToObject(
 			    d, "product_id",
-			    (double)product_of_line(prods, n_items, &lines[failed]));
-			cJSON_AddNumberToObject(d, "available", (double)(avail > 0 ? avail : 0));
+			    (double)product_of_line(prods, n_items, &lines[held.failed_line]));
+			cJSON_AddNumberToObject(d, "available",
+			                        (double)(held.available > 0 ? held.available : 0));
 			http_reply_error(r, "SOLD_OUT", d);
 			return;
 		}
@@ -441,55 +473,26 @@ void booking_reserve(struct http_req *r)
 			http_reply_error(r, "UNAVAILABLE", NULL);
 			return;
 		}
+		expires_ms = held.expires_ms;
+		drain_later(r, ev->id, &held);
 	} else {
+		/* Nothing to hold: the order is written now. Only a drawn order
+		 * number that exists already is worth a second try. */
 		expires_ms = now + (int64_t)ev->hold_seconds * 1000;
-	}
-
-	/* The pending order. If it cannot be written, the hold goes back. */
-	random_token(access, BOOKING_TOKEN_BYTES);
-	{
-		char *pids = arena_strdup(r->arena, "{"), *qtys = arena_strdup(r->arena, "{"),
-		     *prices = arena_strdup(r->arena, "{");
-		for (size_t i = 0; i < n_items; i++) {
-			pids = arena_printf(r->arena, "%s%s%lld", pids, i ? "," : "",
-			                    (long long)prods[i]->id);
-			qtys = arena_printf(r->arena, "%s%s%lld", qtys, i ? "," : "",
-			                    (long long)qty[i]);
-			prices = arena_printf(r->arena, "%s%s%lld", prices, i ? "," : "",
-			                      (long long)prods[i]->price);
-		}
-		pids = arena_printf(r->arena, "%s}", pids);
-		qtys = arena_printf(r->arena, "%s}", qtys);
-		prices = arena_printf(r->arena, "%s}", prices);
 		for (int attempt = 0; attempt < 2; attempt++) {
-			const char *params[13];
-			order_number(ev->code, number, sizeof(number));
-			params[0] = db_param_i64(r->arena, ev->id);
-			params[1] = number;
-			params[2] = token;
-			params[3] = date;
-			params[4] = db_param_i64(r->arena, amount);
-			params[5] = in.name.v;
-			params[6] = phone;
-			params[7] = in.email.set && !in.email.null && *in.email.v ? in.email.v
-			                                                          : NULL;
-			params[8] = access;
-			params[9] = db_param_i64(r->arena, expires_ms);
-			params[10] = pids;
-			params[11] = qtys;
-			params[12] = prices;
-			de = db_exec(r->arena, &q_insert, params, NULL);
-			/* Only an order-number collision is worth a second try. */
-			if (de != DB_UNIQUE ||
-			    strcmp(db_last_constraint(), "orders_order_number_key") != 0)
+			const char *record = pending_record(r->arena, &po);
+			de = record ? pending_write_one(
+			                  r->arena, ev->id,
+			                  pending_record_close(r->arena, record, expires_ms))
+			            : DB_ERROR;
+			if (de != DB_UNIQUE)
 				break;
+			order_number(ev->code, number, sizeof(number));
 		}
-	}
-	if (de != DB_OK) {
-		if (n_lines > 0)
-			stock_release(r->arena, ev->id, token);
-		app_reply_db_error(r, de);
-		return;
+		if (de != DB_OK) {
+			app_reply_db_error(r, de);
+			return;
+		}
 	}
 
 	{
@@ -533,13 +536,20 @@ void booking_reserve(struct http_req *r)
 
 /* ---------------------------------------------------------------------- */
 
-static bool token_param_or_reply(struct http_req *r, const char **token)
+/* The reservation token of the path, its pending order written first if
+ * it is still queued behind its hold (pending.h). */
+static bool token_param_or_reply(struct http_req *r, const struct catalog_event *ev,
+                                 const char **token)
 {
 	const char *t = http_param(r, "token");
 	size_t n = t ? strlen(t) : 0;
 	if (n < 16 || n > 64 ||
 	    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n) {
 		http_reply_error(r, "NOT_FOUND", NULL);
+		return false;
+	}
+	if (pending_materialize(r->arena, ev->id, t) == DB_DOWN) {
+		http_reply_error(r, "UNAVAILABLE", NULL);
 		return false;
 	}
 	*token = t;
@@ -565,7 +575,7 @@ void booking_get(struct http_req *r)
 	PGresult *res;
 	cJSON *o;
 
-	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
+	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, ev, &token))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, ev->id), token};
@@ -630,7 +640,7 @@ void booking_extend(struct http_req *r)
 	enum stock_err se;
 	cJSON *o;
 
-	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
+	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, ev, &token))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, ev->id), token,
@@ -677,7 +687,7 @@ void booking_cancel(struct http_req *r)
 	enum db_err e;
 	cJSON *o;
 
-	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, &token))
+	if (!event_or_reply(r, &ev) || !token_param_or_reply(r, ev, &token))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, ev->id), token};

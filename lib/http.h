@@ -88,6 +88,11 @@ struct http_req {
 	const char *out_type;
 	const char *out_body;
 	size_t out_len;
+
+	/* Work a handler leaves for after the reply has gone (the worker runs
+	 * it before taking the next request), with its two arguments. */
+	void (*after)(struct http_req *r);
+	int64_t after_id, after_arg;
 };
 
 /* Reads up to len bytes of body into buf; returns bytes read, 0 at end,

@@ -4,6 +4,7 @@
 #include "app.h"
 #include "auth.h"
 #include "db.h"
+#include "pending.h"
 #include "qr.h"
 #include "ticket.h"
 
@@ -86,6 +87,12 @@ void order_public_get(struct http_req *r)
 	params[0] = code;
 	params[1] = number;
 	e = db_exec(r->arena, &q_order, params, &res);
+	if (e == DB_OK && db_rows(res) == 0) {
+		/* Perhaps still queued behind its hold (pending.h). */
+		e = pending_flush_order(r->arena, number);
+		if (e == DB_OK)
+			e = db_exec(r->arena, &q_order, params, &res);
+	}
 	if (e != DB_OK) {
 		app_reply_db_error(r, e);
 		return;

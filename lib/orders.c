@@ -7,6 +7,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "pending.h"
 #include "stock.h"
 #include "ticket.h"
 #include "toss.h"
@@ -259,6 +260,12 @@ static bool filter_or_reply(struct http_req *r, struct orders_filter *f)
 	errors = time_param(r, errors, "to", &f->params[8], &f->params[9]);
 	if (errors) {
 		json_reply_validation(r, errors);
+		return false;
+	}
+	/* The list shows every reservation made so far, also those whose
+	 * pending order is still queued behind its hold (pending.h). */
+	if (pending_flush(r->arena, r->event_id) == DB_DOWN) {
+		http_reply_error(r, "UNAVAILABLE", NULL);
 		return false;
 	}
 	return true;

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "pending.h"
 #include "stock.h"
 #include "ticket.h"
 #include "toss.h"
@@ -260,6 +261,11 @@ static enum db_err order_load(struct arena *a, const char *toss_order_id, bool l
 
 	*found = false;
 	memset(o, 0, sizeof(*o));
+	if (e == DB_OK && db_rows(res) == 0 && !db_in_transaction()) {
+		/* Perhaps still queued behind its hold (pending.h). */
+		if (pending_flush_order(a, toss_order_id) == DB_OK)
+			e = db_exec(a, lock ? &q_order_lock : &q_order, params, &res);
+	}
 	if (e != DB_OK)
 		return e;
 	if (db_rows(res) != 1)

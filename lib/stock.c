@@ -32,28 +32,49 @@
 	"  end\n" \
 	"end\n"
 
-/* KEYS: holds, hold key, counters…  ARGV: token, hold ms, release batch,
- * prefix, qty per counter… → {1, expires} | {0, line, available} |
- * {-1, line} (counter missing) | {-2} (token exists). */
+/* KEYS: holds, hold key, write queue, record key, writer lock, counters…
+ * ARGV: token, hold ms, release batch, prefix, record ('' for none: a JSON
+ * object without its closing brace, to which the expiry is added as "x"),
+ * qty per counter (ARGV[i] for KEYS[i]) → {1, expires, Q…} |
+ * {0, line, available, Q…} | {-1, line} (counter missing) | {-2} (token
+ * exists), where Q is the write queue: length, age of its oldest record
+ * (ms), whether a writer is at it. The record and its place in the queue
+ * are written with the hold, so no hold is ever without its pending order
+ * (pending.h). */
 static struct kv_script s_hold = KV_SCRIPT(
     "stock_hold",
     LUA_PRELUDE "local now = now_ms()\n"
+                "local function queue()\n"
+                "  local n = redis.call('ZCARD', KEYS[3])\n"
+                "  if n == 0 then return 0, 0, 0 end\n"
+                "  local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')\n"
+                "  return n, now - tonumber(first[2]), redis.call('EXISTS', KEYS[5])\n"
+                "end\n"
                 "release_expired(KEYS[1], ARGV[4], now, tonumber(ARGV[3]))\n"
                 "if redis.call('EXISTS', KEYS[2]) == 1 then return {-2} end\n"
-                "for i = 3, #KEYS do\n"
+                "for i = 6, #KEYS do\n"
                 "  local v = redis.call('GET', KEYS[i])\n"
-                "  if not v then return {-1, i - 3} end\n"
-                "  if tonumber(v) < tonumber(ARGV[i + 2]) then return {0, i - 3, tonumber(v)} end\n"
+                "  if not v then return {-1, i - 6} end\n"
+                "  if tonumber(v) < tonumber(ARGV[i]) then\n"
+                "    local n, age, busy = queue()\n"
+                "    return {0, i - 6, tonumber(v), n, age, busy}\n"
+                "  end\n"
                 "end\n"
                 "local spec = {}\n"
-                "for i = 3, #KEYS do\n"
-                "  redis.call('DECRBY', KEYS[i], ARGV[i + 2])\n"
-                "  spec[#spec + 1] = KEYS[i] .. ' ' .. ARGV[i + 2]\n"
+                "for i = 6, #KEYS do\n"
+                "  redis.call('DECRBY', KEYS[i], ARGV[i])\n"
+                "  spec[#spec + 1] = KEYS[i] .. ' ' .. ARGV[i]\n"
                 "end\n"
                 "local exp = now + tonumber(ARGV[2])\n"
                 "redis.call('SET', KEYS[2], table.concat(spec, ' '))\n"
                 "redis.call('ZADD', KEYS[1], exp, ARGV[1])\n"
-                "return {1, exp}\n");
+                "if ARGV[5] ~= '' then\n"
+                "  redis.call('SET', KEYS[4], ARGV[5] .. ',\"x\":' .. exp .. '}', 'PX',\n"
+                "             tonumber(ARGV[2]) + " STOCK_RECORD_GRACE_MS_STR ")\n"
+                "  redis.call('ZADD', KEYS[3], now, ARGV[1])\n"
+                "end\n"
+                "local n, age, busy = queue()\n"
+                "return {1, exp, n, age, busy}\n");
 
 /* KEYS: holds, hold key. ARGV: token → 1 released | 0 already gone. */
 static struct kv_script s_release = KV_SCRIPT(
@@ -242,14 +263,15 @@ static enum stock_err from_kv(enum kv_err e)
 
 /* Builds holds key, hold key and counter keys plus quantities. */
 struct argv_buf {
-	const char *keys[STOCK_MAX_LINES + 2];
-	const char *args[STOCK_MAX_LINES + 4];
+	const char *keys[STOCK_MAX_LINES + 5];
+	const char *args[STOCK_MAX_LINES + 5];
 	int nkeys, nargs;
 };
 
-/* The same keys as prefix_of and stock_key, without printf. */
-static void keys_for(struct arena *a, int64_t event_id, const char *token,
-                     const struct stock_line *lines, size_t n, struct argv_buf *b)
+/* The same keys as prefix_of and stock_key, without printf: holds, hold
+ * key, [write queue, record key,] counters. */
+static void keys_for_hold(struct arena *a, int64_t event_id, const char *token,
+                          const struct stock_line *lines, size_t n, bool queue, struct argv_buf *b)
 {
 	char ev[24], quota[24];
 
@@ -258,6 +280,12 @@ static void keys_for(struct arena *a, int64_t event_id, const char *token,
 	b->keys[b->nkeys++] = arena_concat(a, (const char *[]){"{ev:", ev, "}:holds"}, 3);
 	b->keys[b->nkeys++] = arena_concat(
 	    a, (const char *[]){"{ev:", ev, "}:h:", token ? token : ""}, 4);
+	if (queue) {
+		b->keys[b->nkeys++] = arena_concat(a, (const char *[]){"{ev:", ev, "}:w"}, 3);
+		b->keys[b->nkeys++] = arena_concat(
+		    a, (const char *[]){"{ev:", ev, "}:o:", token ? token : ""}, 4);
+		b->keys[b->nkeys++] = arena_concat(a, (const char *[]){"{ev:", ev, "}:wl"}, 3);
+	}
 	for (size_t i = 0; i < n; i++) {
 		put_i64(quota, lines[i].quota_id);
 		b->keys[b->nkeys++] = arena_concat(
@@ -268,9 +296,22 @@ static void keys_for(struct arena *a, int64_t event_id, const char *token,
 	}
 }
 
+static void keys_for(struct arena *a, int64_t event_id, const char *token,
+                     const struct stock_line *lines, size_t n, struct argv_buf *b)
+{
+	keys_for_hold(a, event_id, token, lines, n, false, b);
+}
+
+static void queue_from(const redisReply *rep, size_t at, struct stock_held *out)
+{
+	out->queued = rep->element[at]->integer;
+	out->queue_age_ms = rep->element[at + 1]->integer;
+	out->writer_busy = rep->element[at + 2]->integer != 0;
+}
+
 enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
                           const struct stock_line *lines, size_t n, int64_t hold_ms,
-                          int64_t *expires_ms, size_t *failed_line, int64_t *available)
+                          const char *record, struct stock_held *out)
 {
 	struct argv_buf b;
 	char ev[24];
@@ -281,12 +322,14 @@ enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
 	if (!token_ok(token) || n == 0 || n > STOCK_MAX_LINES || hold_ms <= 0)
 		return STOCK_ERROR;
 	put_i64(ev, event_id);
-	keys_for(a, event_id, token, lines, n, &b);
+	keys_for_hold(a, event_id, token, lines, n, true, &b);
 	b.nargs = 0;
 	b.args[b.nargs++] = token;
 	b.args[b.nargs++] = arena_i64(a, hold_ms);
 	b.args[b.nargs++] = arena_i64(a, STOCK_RELEASE_BATCH);
 	b.args[b.nargs++] = arena_concat(a, (const char *[]){"{ev:", ev, "}"}, 3);
+	b.args[b.nargs++] = record ? record : "";
+	/* ARGV[i] goes with KEYS[i] from the first counter on. */
 	for (size_t i = 0; i < n; i++)
 		b.args[b.nargs++] = arena_i64(a, lines[i].qty);
 	e = kv_eval(a, &s_hold, b.nkeys, b.keys, b.nargs, b.args, &rep);
@@ -296,12 +339,24 @@ enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
 		return STOCK_ERROR;
 	code = rep->element[0]->integer;
 	switch (code) {
-	case 1: *expires_ms = rep->element[1]->integer; return STOCK_OK;
+	case 1:
+		if (rep->elements < 5)
+			return STOCK_ERROR;
+		out->expires_ms = rep->element[1]->integer;
+		queue_from(rep, 2, out);
+		return STOCK_OK;
 	case 0:
-		*failed_line = (size_t)rep->element[1]->integer;
-		*available = rep->element[2]->integer;
+		if (rep->elements < 6)
+			return STOCK_ERROR;
+		out->failed_line = (size_t)rep->element[1]->integer;
+		out->available = rep->element[2]->integer;
+		queue_from(rep, 3, out);
 		return STOCK_SOLD_OUT;
-	case -1: *failed_line = (size_t)rep->element[1]->integer; return STOCK_UNINIT;
+	case -1:
+		if (rep->elements < 2)
+			return STOCK_ERROR;
+		out->failed_line = (size_t)rep->element[1]->integer;
+		return STOCK_UNINIT;
 	case -2: return STOCK_DUPLICATE;
 	default: return STOCK_ERROR;
 	}

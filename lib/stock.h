@@ -8,6 +8,7 @@
  *   {ev:E}:a:<quota>:<YYYY-MM-DD|all>   available units
  *   {ev:E}:holds                        zset: hold token → expiry (ms)
  *   {ev:E}:h:<token>                    the hold: "counterkey qty counterkey qty …"
+ *   {ev:E}:o:<token>, {ev:E}:w, :wp     its pending order until written (pending.h)
  *
  * A hold takes every counter it needs or none (one Lua script). The same
  * script first releases a few expired holds of the event, so expiry is
@@ -27,6 +28,10 @@
 #define STOCK_MAX_LINES 32 /* distinct counters one hold may touch */
 #define STOCK_TOKEN_MAX 64
 #define STOCK_RELEASE_BATCH 8 /* expired holds released per hold call */
+/* A queued pending-order record outlives its hold by this much, so a write
+ * delayed by a PostgreSQL outage still lands (as an expired order). */
+#define STOCK_RECORD_GRACE_MS 3600000
+#define STOCK_RECORD_GRACE_MS_STR "3600000"
 
 /* One counter and how many units of it. */
 struct stock_line {
@@ -52,13 +57,26 @@ size_t stock_merge(struct stock_line *lines, size_t n);
 /* The counter key of a line into out (≥ 64 bytes). */
 void stock_key(int64_t event_id, const struct stock_line *l, char *out, size_t len);
 
-/* Holds all lines for hold_ms under token, or nothing. On STOCK_OK sets
- * *expires_ms (Redis clock). On STOCK_SOLD_OUT / STOCK_UNINIT sets
- * *failed_line to the index of the offending line and *available to what
- * it had (SOLD_OUT only). */
+/* What a hold call found. */
+struct stock_held {
+	int64_t expires_ms; /* STOCK_OK: the hold's expiry (Redis clock) */
+	size_t failed_line; /* SOLD_OUT / UNINIT: the offending line */
+	int64_t available;  /* SOLD_OUT: what that counter had */
+	/* OK and SOLD_OUT: the event's queue of pending orders to write
+	 * (pending.h) — its length, the age of its oldest record, and whether
+	 * a writer holds the event's writer lock. */
+	long long queued;
+	int64_t queue_age_ms;
+	bool writer_busy;
+};
+
+/* Holds all lines for hold_ms under token, or nothing. With a record (see
+ * pending.h: its pending order, a JSON object without the closing brace),
+ * the same script stores it as {ev:E}:o:<token> and queues the token on
+ * {ev:E}:w for writing to PostgreSQL. */
 enum stock_err stock_hold(struct arena *a, int64_t event_id, const char *token,
                           const struct stock_line *lines, size_t n, int64_t hold_ms,
-                          int64_t *expires_ms, size_t *failed_line, int64_t *available);
+                          const char *record, struct stock_held *out);
 
 /* Gives a hold's units back. STOCK_OK when this call released it,
  * STOCK_GONE when it was already gone (nothing changes). */

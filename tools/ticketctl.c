@@ -5,7 +5,9 @@
  *   ticketctl seed-demo                demo super admin, exhibition aaa and its admins
  *   ticketctl create-admin USER NAME [--super]   password read from TICKET_ADMIN_PASSWORD
  *   ticketctl reconcile [--event CODE]  Redis stock counters := capacity − sold − live holds
- *   ticketctl worker                   the daemon: sweeps expired holds, reconciles, until SIGTERM
+ *   ticketctl flush [--event CODE]     write pending orders still queued behind their holds
+ *   ticketctl worker                   the daemon: writes queued pending orders, sweeps
+ *                                      expired holds, reconciles, until SIGTERM
  *
  * Settings come from the environment (TICKET_PG …); when TICKET_VAR names a
  * stack directory with an env file, that file is read first.
@@ -17,6 +19,7 @@
 #include "kv.h"
 #include "log.h"
 #include "payment.h"
+#include "pending.h"
 #include "perm.h"
 #include "reconcile.h"
 #include "tk.h"
@@ -39,6 +42,7 @@ static int usage(void)
 	      "       ticketctl create-admin USERNAME NAME [--super]  (password: "
 	      "TICKET_ADMIN_PASSWORD)\n"
 	      "       ticketctl reconcile [--event CODE]\n"
+	      "       ticketctl flush [--event CODE]\n"
 	      "       ticketctl worker\n",
 	      stderr);
 	return 2;
@@ -412,6 +416,45 @@ out:
 	return rc;
 }
 
+/* Writes the pending orders still queued behind their holds (pending.h):
+ * what the daemon does every second, for one event or all. */
+static int cmd_flush(int argc, char **argv)
+{
+	struct arena *a = arena_new();
+	enum db_err e;
+	size_t n = 1;
+	int rc = 1;
+
+	connect_or_die();
+	if (kv_init(cfg.redis) != KV_OK) {
+		fprintf(stderr, "ticketctl: cannot connect to Redis (%s)\n", cfg.redis);
+		goto out;
+	}
+	if (argc >= 2 && strcmp(argv[0], "--event") == 0) {
+		const char *params[] = {argv[1]};
+		PGresult *res;
+		if (db_exec(a, &q_event_id, params, &res) != DB_OK || db_rows(res) != 1) {
+			fprintf(stderr, "ticketctl: no event %s\n", argv[1]);
+			goto out;
+		}
+		e = pending_flush(a, db_i64(res, 0, "id"));
+	} else if (argc == 0) {
+		e = pending_flush_all(a, &n);
+	} else {
+		rc = usage();
+		goto out;
+	}
+	if (e == DB_DOWN) {
+		fprintf(stderr, "ticketctl: flush failed (PostgreSQL or Redis unreachable)\n");
+		goto out;
+	}
+	printf("%zu events flushed\n", n);
+	rc = 0;
+out:
+	arena_free(a);
+	return rc;
+}
+
 static volatile sig_atomic_t worker_stop;
 
 static void on_worker_signal(int sig)
@@ -442,6 +485,16 @@ static int cmd_worker(void)
 	while (!worker_stop) {
 		size_t expired = 0, events = 0;
 		struct timespec ts = {1, 0};
+		{
+			size_t written = 0;
+			if (pending_write_late(a, &written) == DB_DOWN)
+				log_event(LOG_WARN, "pending_write_failed", NULL);
+			if (written > 0) {
+				char n[24];
+				snprintf(n, sizeof(n), "%zu", written);
+				log_event(LOG_WARN, "pending_written_late", "count", n, NULL);
+			}
+		}
 		if (reconcile_sweep(a, &expired) == RECONCILE_OK && expired > 0) {
 			char n[24];
 			snprintf(n, sizeof(n), "%zu", expired);
@@ -492,6 +545,8 @@ int main(int argc, char **argv)
 		return cmd_create_admin(argc - 2, argv + 2);
 	if (strcmp(argv[1], "reconcile") == 0)
 		return cmd_reconcile(argc - 2, argv + 2);
+	if (strcmp(argv[1], "flush") == 0)
+		return cmd_flush(argc - 2, argv + 2);
 	if (strcmp(argv[1], "worker") == 0)
 		return cmd_worker();
 	return usage();

@@ -269,8 +269,20 @@ long long bk_available(const char *code, const char *date, long long product_id)
 
 /* ---- PostgreSQL --------------------------------------------------------------------- */
 
+void bk_flush(void)
+{
+	ck_assert_int_eq(bk_ticketctl("flush"), 0);
+}
+
+long long bk_pending_orders_written(long long ev)
+{
+	return tdb_count("SELECT count(*) FROM orders WHERE event_id = $1 AND status = 'pending'",
+	                 strf("%lld", ev));
+}
+
 long long bk_pending_orders(long long ev)
 {
+	bk_flush();
 	return tdb_count("SELECT count(*) FROM orders WHERE event_id = $1 AND status = 'pending'",
 	                 strf("%lld", ev));
 }
@@ -281,6 +293,7 @@ long long bk_pending_orders(long long ev)
 
 long long bk_live_units(long long ev, const char *date)
 {
+	bk_flush();
 	if (date == NULL)
 		return tdb_count(LIVE_UNITS, strf("%lld", ev));
 	return tdb_count(LIVE_UNITS " AND o.visit_date = $2::date", strf("%lld", ev), date);
@@ -294,6 +307,7 @@ long long bk_live_units(long long ev, const char *date)
 
 long long bk_quota_live_units(long long quota, const char *date)
 {
+	bk_flush();
 	if (date == NULL)
 		return tdb_count(QUOTA_LIVE_UNITS, strf("%lld", quota));
 	return tdb_count(QUOTA_LIVE_UNITS " AND o.visit_date = $2::date", strf("%lld", quota),
@@ -313,6 +327,7 @@ long long bk_quota_sold(long long quota, const char *date)
 
 const char *bk_order_phone(const char *token)
 {
+	bk_flush();
 	return tdb_value("SELECT customer_phone FROM orders WHERE reservation_token = $1", token);
 }
 
@@ -363,6 +378,22 @@ long long bk_counter(long long ev, long long quota, const char *date)
 long long bk_holds(long long ev)
 {
 	const char *argv[] = {"ZCARD", strf("{ev:%lld}:holds", ev)};
+	redisReply *rep = rcmd(2, argv);
+	long long v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+	freeReplyObject(rep);
+	return v;
+}
+
+void bk_writer_lock(long long ev, bool take)
+{
+	const char *set[] = {"SET", strf("{ev:%lld}:wl", ev), "test", "PX", "600000"};
+	const char *del[] = {"DEL", strf("{ev:%lld}:wl", ev)};
+	freeReplyObject(take ? rcmd(5, set) : rcmd(2, del));
+}
+
+long long bk_queued(long long ev)
+{
+	const char *argv[] = {"ZCARD", strf("{ev:%lld}:w", ev)};
 	redisReply *rep = rcmd(2, argv);
 	long long v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
 	freeReplyObject(rep);

@@ -85,8 +85,14 @@ long long bk_available(const char *code, const char *date, long long product_id)
 
 /* ---- PostgreSQL (read-only) ---------------------------------------------- */
 
-/* Pending orders of the event (all, live or not). */
+/* `ticketctl flush`: every pending order still queued behind its hold is
+ * written (pending.h). The helpers below that read orders call it first;
+ * call it before reading orders with SQL of your own. */
+void bk_flush(void);
+/* Pending orders of the event (all, live or not), after bk_flush. */
 long long bk_pending_orders(long long ev);
+/* The same without flushing: what the workers have written on their own. */
+long long bk_pending_orders_written(long long ev);
 /* Units (order_items.qty, every product) of the event's pending orders
  * whose hold is still live (hold_expires_at > now()); date NULL: every
  * visit date, else that one only. */
@@ -108,6 +114,12 @@ long long bk_counter(long long ev, long long quota, const char *date);
 long long bk_holds(long long ev);
 /* Whether the hold record {ev:E}:h:<token> exists. */
 bool bk_hold_exists(long long ev, const char *token);
+/* Takes (for 10 minutes) or gives up the event's writer lock {ev:E}:wl:
+ * while the test has it, no worker writes the event's queued pending
+ * orders on its own (pending.h), so what needs them must write them. */
+void bk_writer_lock(long long ev, bool take);
+/* Pending orders queued for writing ({ev:E}:w). */
+long long bk_queued(long long ev);
 /* FLUSHALL (asserted OK). */
 void bk_flushall(void);
 

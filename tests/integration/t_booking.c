@@ -286,6 +286,7 @@ START_TEST(validation_rules_side_by_side)
 	}
 
 	/* Refused requests wrote nothing and held nothing. */
+	bk_flush();
 	ck_assert_int_eq(
 	    tdb_count("SELECT count(*) FROM orders WHERE event_id = $1", strf("%lld", w.ev)),
 	    accepted);

@@ -20,6 +20,7 @@
 
 static long long expiry_ms(const char *token)
 {
+	bk_flush();
 	return tdb_count("SELECT (extract(epoch FROM hold_expires_at) * 1000)::bigint FROM orders"
 	                 " WHERE reservation_token = $1",
 	                 token);

@@ -71,7 +71,20 @@ START_TEST(rush_sells_exactly_capacity)
 	for (size_t i = 1; i < t.n_tokens; i++)
 		ck_assert_msg(strcmp(t.tokens[i - 1], t.tokens[i]) != 0, "token %s given twice",
 		              t.tokens[i]);
-	/* … are exactly the pending orders PostgreSQL has for the event. */
+	/* … are exactly the pending orders PostgreSQL has for the event: the
+	 * workers write them behind the answers on their own, nobody asking
+	 * (no flush, no daemon) … */
+	{
+		long long deadline = bk_now_ms() + 10000, n;
+		while ((n = bk_pending_orders_written(ev)) < RUSH_CAPACITY &&
+		       bk_now_ms() < deadline)
+			bk_sleep_ms(20);
+		fprintf(stderr,
+		        "booking_rush: pending orders all written %lld ms after the last answer\n",
+		        bk_now_ms() - (deadline - 10000));
+		ck_assert_int_eq(n, RUSH_CAPACITY);
+	}
+	/* … and a flush finds nothing more to write. */
 	ck_assert_int_eq(bk_pending_orders(ev), RUSH_CAPACITY);
 	arr = token_array(&t);
 	ck_assert_int_eq(

@@ -92,7 +92,8 @@ START_TEST(adult_and_child_share_a_daily_quota)
 	ck_assert_int_eq(bk_counter(ev, q, day), 0);
 	ck_assert_int_eq(bk_live_units(ev, day), SHARED_CAPACITY);
 	ck_assert_int_eq(bk_quota_live_units(q, day), SHARED_CAPACITY);
-	/* The mix really happened: both products sold, some orders with both. */
+	/* The mix really happened: both products sold, some orders with both.
+	 * (bk_quota_live_units above has flushed the queued orders.) */
 	ck_assert_msg(
 	    tdb_count("SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
 	              " WHERE o.event_id = $1 AND i.product_id = $2",

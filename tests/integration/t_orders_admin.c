@@ -63,6 +63,7 @@ static void oa_make_order(struct oa_order *out, const char *date, long long prod
 	if (pay)
 		bk_pay(r);
 	resp_free(r);
+	bk_flush(); /* unpaid orders may still be queued behind their holds */
 	out->id = tdb_count("SELECT id FROM orders WHERE order_number = $1", out->number);
 	ck_assert(out->id > 0);
 }

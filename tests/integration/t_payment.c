@@ -220,6 +220,7 @@ static void pay_control(const char *json)
 
 static const char *pay_order_status(const char *order_id)
 {
+	bk_flush();
 	return tdb_value("SELECT status FROM orders WHERE toss_order_id = $1", order_id);
 }
 
@@ -839,9 +840,12 @@ TSUITE("payment", payment_suite, true)
 
 static void wait_hold_expired(const char *token)
 {
-	long long until = tdb_count("SELECT (extract(epoch FROM hold_expires_at) * 1000)::bigint"
-	                            " FROM orders WHERE reservation_token = $1",
-	                            token);
+	long long until;
+
+	bk_flush();
+	until = tdb_count("SELECT (extract(epoch FROM hold_expires_at) * 1000)::bigint"
+	                  " FROM orders WHERE reservation_token = $1",
+	                  token);
 	ck_assert(until > 0);
 	bk_sleep_ms(until - bk_now_ms() + 1000);
 }

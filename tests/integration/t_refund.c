@@ -489,6 +489,7 @@ START_TEST(bad_requests_change_nothing)
 		resp_t *res = bk_reserve(c.code, c.date, c.prod, 1);
 		long long pending;
 		ASSERT_STATUS(res, 201);
+		bk_flush();
 		pending = tdb_count("SELECT id FROM orders WHERE order_number = $1",
 		                    jstr(res, "reservation.order_id"));
 		resp_free(res);
