@@ -232,6 +232,32 @@ bool app_listener_idle(void)
 	return poll(&p, 1, 0) == 0;
 }
 
+static void (*idle_fn)(struct arena *a, int64_t arg);
+static int64_t idle_arg;
+static int idle_delay_ms;
+
+void app_idle_task(void (*fn)(struct arena *a, int64_t arg), int64_t arg, int delay_ms)
+{
+	idle_fn = fn;
+	idle_arg = arg;
+	idle_delay_ms = delay_ms;
+}
+
+/* Runs the idle task for as long as no request comes (it may set itself
+ * again). A request, a signal or an error ends the wait: accept. */
+static void run_idle_task(struct arena *a)
+{
+	while (idle_fn && !stopping) {
+		struct pollfd p = {.fd = 0, .events = POLLIN};
+		void (*fn)(struct arena *, int64_t) = idle_fn;
+		if (poll(&p, 1, idle_delay_ms) != 0)
+			return;
+		idle_fn = NULL;
+		fn(a, idle_arg);
+		arena_reset(a);
+	}
+}
+
 static void on_term(int sig)
 {
 	TK_UNUSED(sig);
@@ -283,7 +309,7 @@ int app_main(int argc, char **argv, const struct app_family *fam)
 	if (a == NULL)
 		return 1;
 	log_event(LOG_INFO, "worker_start", "version", TK_VERSION, NULL);
-	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+	while (!stopping && (run_idle_task(a), !stopping) && FCGX_Accept_r(&req) >= 0) {
 		struct http_req r;
 
 		http_parse(&r, a, req.envp, fam->prefix, fcgi_read, req.in);

@@ -38,6 +38,11 @@ void app_dispatch(const struct app_family *fam, struct http_req *r);
  * work that can wait (pending.h) is done when it is. */
 bool app_listener_idle(void);
 
+/* Work for a quiet moment: when no request has come for delay_ms, the
+ * worker runs fn(a, arg) before it waits for the next one (fn may set
+ * itself again). One per worker; a new one replaces the one set. */
+void app_idle_task(void (*fn)(struct arena *a, int64_t arg), int64_t arg, int delay_ms);
+
 /* GET <prefix>health: {"status","db","redis","version"}; 503 naming the
  * failing part. */
 void app_health(struct http_req *r);

@@ -21,6 +21,8 @@
 
 #define BOOKING_TOKEN_BYTES 24 /* → 32 base64url characters */
 #define ORDER_SUFFIX_LEN 8
+#define BOOKING_IDLE_WAIT_MS 20   /* no request for this long: write the queue */
+#define BOOKING_IDLE_RETRY_MS 100 /* again, when the writer lock was taken */
 
 static struct db_stmt q_get = DB_STMT(
     "SELECT o.id, o.order_number, o.status, o.amount, o.visit_date::text AS visit_date,"
@@ -252,14 +254,23 @@ static void random_token(char *out, size_t bytes)
 
 /* After a hold attempt's answer has gone: write the queued pending orders
  * if they are due (pending.h). */
+static void drain_idle(struct arena *a, int64_t event_id)
+{
+	if (pending_drain(a, event_id, 0, app_listener_idle))
+		app_idle_task(drain_idle, event_id, BOOKING_IDLE_RETRY_MS);
+}
+
 static void drain_after(struct http_req *r)
 {
-	pending_drain(r->arena, r->after_id, r->after_arg, app_listener_idle);
+	/* What is left is written in the first quiet moment, so a queue never
+	 * waits for more reservations to come. */
+	if (pending_drain(r->arena, r->after_id, r->after_arg, app_listener_idle))
+		app_idle_task(drain_idle, r->after_id, BOOKING_IDLE_WAIT_MS);
 }
 
 static void drain_later(struct http_req *r, int64_t event_id, const struct stock_held *h)
 {
-	if (h->queued > 0 && !h->writer_busy) {
+	if (h->queued > 0 && (!h->writer_busy || h->queue_age_ms >= PENDING_LATE_MS)) {
 		r->after = drain_after;
 		r->after_id = event_id;
 		r->after_arg = h->queue_age_ms;

@@ -316,13 +316,21 @@ static bool due(int64_t age_ms, bool (*idle)(void))
 	return age_ms >= PENDING_MAX_AGE_MS || (idle && idle());
 }
 
-void pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, bool (*idle)(void))
+bool pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, bool (*idle)(void))
 {
 	const char *keys[2], *ms = db_param_i64(a, PENDING_STALE_MS);
 	redisReply *rep;
 
 	if (!due(oldest_age_ms, idle))
-		return;
+		return true;
+	if (oldest_age_ms >= PENDING_LATE_MS) {
+		/* Falling behind a sustained stream of reservations: every worker
+		 * that sees it writes a batch before its next answer, so the
+		 * answers slow down to what PostgreSQL can keep up with. */
+		size_t claimed;
+		claim_and_write(a, event_id, PENDING_MAX_AGE_MS, PENDING_STALE_MS, &claimed);
+		return true;
+	}
 	keys[0] = arena_printf(a, "{ev:%lld}:wl", (long long)event_id);
 	keys[1] = arena_printf(a, "{ev:%lld}:w", (long long)event_id);
 	/* One writer at a time: several would only make PostgreSQL contend
@@ -335,7 +343,7 @@ void pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, boo
 		enum db_err e = DB_OK;
 		if (kv_eval(a, &s_lock, 1, keys, 1, &ms, &rep) != KV_OK ||
 		    rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
-			return;
+			return true; /* another writer, or a pause */
 		for (int round = 0; round < 64; round++) {
 			size_t claimed;
 			bool quiet = idle && idle();
@@ -350,15 +358,19 @@ void pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, boo
 				const char *argv[] = {"PEXPIRE", keys[0],
 				                      db_param_i64(a, PENDING_PACE_MS)};
 				kv_cmd(a, 3, argv, NULL);
-				return;
+				return true;
 			}
 		}
 		if (kv_eval(a, &s_unlock, 2, keys, 0, NULL, &rep) != KV_OK ||
-		    rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || e == DB_DOWN ||
-		    rep->element[0]->integer == 0 || !due(rep->element[1]->integer, idle))
-			return;
+		    rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || e == DB_DOWN)
+			return false; /* unreachable: the daemon takes over */
+		if (rep->element[0]->integer == 0)
+			return false;
+		if (!due(rep->element[1]->integer, idle))
+			return true;
 		oldest_age_ms = rep->element[1]->integer;
 	}
+	return true;
 }
 
 enum db_err pending_materialize(struct arena *a, int64_t event_id, const char *token)

@@ -37,8 +37,9 @@
  * The price: a reservation whose order is still queued lives only in Redis.
  * If Redis loses its data at that moment the reservation is lost whole —
  * no hold, no order, its token unknown, its units back on sale — never
- * half. Under normal load that window is milliseconds; during a rush, up
- * to about PENDING_MAX_AGE_MS. Nothing paid can be lost this way: Toss is
+ * half. Under normal load that window is milliseconds; while every
+ * worker is busy, one to a few seconds (PENDING_MAX_AGE_MS to
+ * PENDING_LATE_MS and a batch). Nothing paid can be lost this way: Toss is
  * asked to confirm a payment only for an order found in PostgreSQL.
  */
 #ifndef PENDING_H
@@ -56,13 +57,15 @@
 /* A busy worker (requests waiting for it) writes only records this old: at
  * the opening of a sale the writes wait for the first wave of buyers to
  * be answered instead of making every one of them wait longer. */
-#define PENDING_MAX_AGE_MS 2000
+#define PENDING_MAX_AGE_MS 1000
 /* … one batch per PENDING_PACE_MS (up to 2 560 orders a second per event),
- * unless the queue's oldest record is PENDING_LATE_MS old: then it writes
- * without pause, whatever it costs the answers (the queue must not grow
- * without end under a sustained stream of reservations). */
+ * unless the queue's oldest record is PENDING_LATE_MS old: then every
+ * worker that sees it writes a batch before its next answer, whatever it
+ * costs the answers (the queue must not grow without end under a sustained
+ * stream of reservations: the answers slow down to what PostgreSQL keeps
+ * up with). */
 #define PENDING_PACE_MS 100
-#define PENDING_LATE_MS 4000
+#define PENDING_LATE_MS 3000
 
 struct pending_item {
 	int64_t product_id;
@@ -94,10 +97,13 @@ char *pending_record_close(struct arena *a, const char *record, int64_t expires_
 enum db_err pending_write_one(struct arena *a, int64_t event_id, const char *record);
 
 /* After a hold attempt that saw the event's queue non-empty, its oldest
- * record oldest_age_ms old, and no writer at it: writes the queue if this
- * worker is idle (idle(): nothing waiting on its listen socket) or the
- * oldest record is PENDING_MAX_AGE_MS old, one writer at a time. */
-void pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, bool (*idle)(void));
+ * record oldest_age_ms old, and no writer at it (or the queue late): writes
+ * the queue if this worker is idle (idle(): nothing waiting on its listen
+ * socket) or the oldest record is PENDING_MAX_AGE_MS old, one writer at a
+ * time; a late queue (PENDING_LATE_MS) gets a batch from every worker. */
+/* True when records may be left that this call did not write (the caller
+ * tries again when it is idle: app_idle_task). */
+bool pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, bool (*idle)(void));
 
 /* Makes sure the reservation's order is in PostgreSQL: writes its record
  * if it is still queued. DB_OK when there was nothing to do or the write

@@ -208,15 +208,38 @@ wrk_phase() {
 # get NAME KEY: a value from a phase's key=value summary
 get() { sed -n "s/^$2=//p" "$WORK/$1.wrk" 2>/dev/null | head -n1; }
 
-# sold EVENT QUOTA → "orders units redis_left" (pending orders, their units,
-# what Redis says is left for the visit date)
+# queued EVENT → pending orders still queued in Redis or being written
+queued() {
+	local w p
+	w=$(redis-cli -s "$RUN/redis.sock" ZCARD "{ev:$1}:w")
+	p=$(redis-cli -s "$RUN/redis.sock" ZCARD "{ev:$1}:wp")
+	echo $((w + p))
+}
+
+# sold EVENT QUOTA → "orders units redis_left queued_at_end written_ms"
+# (pending orders, their units, what Redis says is left for the visit
+# date; the orders still queued behind their holds when the phase ended
+# and how long after it the workers had written them on their own —
+# lib/pending.h; after 60 s `ticketctl flush` writes the rest and the
+# time reads "flush")
 sold() {
-	local o u left
+	local o u left q0 t0 ms=0
+	q0=$(queued "$1")
+	t0=$(date +%s%N)
+	while [ "$(queued "$1")" -gt 0 ]; do
+		if [ $((($(date +%s%N) - t0) / 1000000)) -gt 60000 ]; then
+			"$BUILD/ticketctl" flush >/dev/null
+			ms=flush
+			break
+		fi
+		sleep 0.01
+	done
+	[ "$ms" = flush ] || ms=$((($(date +%s%N) - t0) / 1000000))
 	o=$(sql "SELECT count(*) FROM orders WHERE event_id = $1 AND status = 'pending'")
 	u=$(sql "SELECT COALESCE(sum(i.qty), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
 	         WHERE o.event_id = $1 AND o.status = 'pending'")
 	left=$(redis-cli -s "$RUN/redis.sock" GET "{ev:$1}:a:$2:$VISIT_DATE")
-	echo "$o $u ${left:-none}"
+	echo "$o $u ${left:-none} $q0 $ms"
 }
 
 # ---------------------------------------------------------------------------
@@ -242,7 +265,7 @@ wrk_phase notfound "$BASE_URL/fcgi/public/bench-not-a-route" "$BASE_CONNS" "$BAS
 # (wrk, nginx, the FastCGI hop) costs at that concurrency with no work behind.
 wrk_phase notfound_rush "$BASE_URL/fcgi/public/bench-not-a-route" "$CONNS" "$BASE_S"
 wrk_phase rush "$BASE_URL/fcgi/public/events/rush/reservations" "$CONNS" "$RUSH_S" "$RUSH_BODY"
-read -r RUSH_ORDERS RUSH_UNITS RUSH_LEFT < <(sold "$RUSH_EV" "$RUSH_Q")
+read -r RUSH_ORDERS RUSH_UNITS RUSH_LEFT RUSH_QUEUED RUSH_WRITTEN_MS < <(sold "$RUSH_EV" "$RUSH_Q")
 
 RUSH_RPS=$(get rush rps)
 PACED_RATE=$(awk -v r="$RUSH_RPS" 'BEGIN { printf "%d", r / 2 }')
@@ -260,8 +283,8 @@ wrk_phase sustained "$BASE_URL/fcgi/public/events/sustained/reservations" "$SUST
 # tickets sold vs capacity
 # ---------------------------------------------------------------------------
 
-read -r AFTER_ORDERS AFTER_UNITS AFTER_LEFT < <(sold "$RUSH_EV" "$RUSH_Q")
-read -r SUST_ORDERS SUST_UNITS SUST_LEFT < <(sold "$SUST_EV" "$SUST_Q")
+read -r AFTER_ORDERS AFTER_UNITS AFTER_LEFT AFTER_QUEUED AFTER_WRITTEN_MS < <(sold "$RUSH_EV" "$RUSH_Q")
+read -r SUST_ORDERS SUST_UNITS SUST_LEFT SUST_QUEUED SUST_WRITTEN_MS < <(sold "$SUST_EV" "$SUST_Q")
 
 # ---------------------------------------------------------------------------
 # profile
@@ -326,6 +349,7 @@ STACK_CONF=$(grep -v '^ *#' "$VAR/nginx/nginx.conf" |
 declare -p ROOT OUT CONNS CAPACITY RUSH_S PACED_S SUST_S BASE_S SUST_CONNS BASE_CONNS \
 	PACED_RATE PACED_WORKERS PROFILE_KIND PROFILE_N PERF_KIND RUSH_ORDERS RUSH_UNITS RUSH_LEFT \
 	AFTER_ORDERS AFTER_UNITS AFTER_LEFT SUST_ORDERS SUST_UNITS SUST_LEFT STACK_CONF NOFILE \
+	RUSH_QUEUED RUSH_WRITTEN_MS AFTER_QUEUED AFTER_WRITTEN_MS SUST_QUEUED SUST_WRITTEN_MS \
 	TICKET_WORKERS_PUBLIC TICKET_SOCKETS_PUBLIC TICKET_FCGI_BACKLOG TICKET_NGINX_WORKERS \
 	2>/dev/null | sed 's/^declare -[-a-z]* /export /' >"$WORK/report.env"
 echo "export WORK=$WORK BENCH_PORT=$PORT" >>"$WORK/report.env"
@@ -336,6 +360,8 @@ WORK=$WORK ROOT=$ROOT OUT=$OUT CONNS=$CONNS CAPACITY=$CAPACITY \
 	RUSH_ORDERS=$RUSH_ORDERS RUSH_UNITS=$RUSH_UNITS RUSH_LEFT=$RUSH_LEFT \
 	AFTER_ORDERS=$AFTER_ORDERS AFTER_UNITS=$AFTER_UNITS AFTER_LEFT=$AFTER_LEFT \
 	SUST_ORDERS=$SUST_ORDERS SUST_UNITS=$SUST_UNITS SUST_LEFT=$SUST_LEFT \
+	RUSH_QUEUED=$RUSH_QUEUED RUSH_WRITTEN_MS=$RUSH_WRITTEN_MS AFTER_QUEUED=$AFTER_QUEUED \
+	AFTER_WRITTEN_MS=$AFTER_WRITTEN_MS SUST_QUEUED=$SUST_QUEUED SUST_WRITTEN_MS=$SUST_WRITTEN_MS \
 	STACK_CONF=$STACK_CONF NOFILE=$NOFILE \
 	bash "$ROOT/tools/bench/report.sh"
 # Only the rush's access-log lines are read again (its timeline); the other

@@ -11,6 +11,7 @@ TCK=$(getconf CLK_TCK)
 get() { sed -n "s/^$2=//p" "$WORK/$1.wrk" 2>/dev/null | head -n1; }
 num() { local v; v=$(get "$1" "$2"); echo "${v:-0}"; }
 ms() { awk -v u="$1" 'BEGIN { if (u == "") print "–"; else if (u >= 1e6) printf "%.2f s", u / 1e6; else printf "%.1f ms", u / 1e3 }'; }
+wms() { if [ "$1" = flush ]; then echo "**not on their own** (flushed after 60 s)"; else echo "$1 ms later"; fi; }
 fmt_int() { LC_ALL=C printf "%'d" "${1%.*}" 2>/dev/null || echo "$1"; }
 yes_no() { if [ "$1" = 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 
@@ -252,13 +253,20 @@ v_hey=$(dpkg-query -W -f='${Version}' hey 2>/dev/null || echo "?")
 		| paced at $(fmt_int "$PACED_RATE")/s, ${PACED_S} s, sold-out event | $PACED_WORKERS | $(fmt_int "$paced_rps") | $(ms "$(get paced p50)") | **$(ms "$(get paced p99)")** | $(ms "$(get paced max)") | $(statuses paced) | $(errors paced) |
 		| sustained, ${SUST_S} s | $SUST_CONNS | $(fmt_int "$(num sustained rps)") (**$(fmt_int "$sust_ok_rps")** held/s) | $(ms "$(get sustained p50)") | $(ms "$(get sustained p99)") | $(ms "$(get sustained max)") | $(statuses sustained) | $(errors sustained) |
 
-		Tickets sold (pending orders in PostgreSQL, their units, what Redis has left):
+		Tickets sold (pending orders in PostgreSQL, their units, what Redis has left).
+		A 201 goes out once Redis holds the units; the pending order is
+		written to PostgreSQL behind it (\`lib/pending.h\`): at once when a
+		worker is idle, in paced batches while requests wait. "Queued at the
+		end" is how many orders were still waiting in Redis when the phase
+		stopped, "written" how long after it the workers had them all in
+		PostgreSQL on their own (no flush, no daemon); the counts are taken
+		after that.
 
-		| event | capacity | 201 answers | pending orders | units held | Redis counter left | oversold |
-		|---|---|---|---|---|---|---|
-		| rush | $(fmt_int "$CAPACITY") | $(fmt_int "$rush_ok") | $(fmt_int "$RUSH_ORDERS") | $(fmt_int "$RUSH_UNITS") | $RUSH_LEFT | $([ "$oversold" -eq 0 ] && echo no || echo "**YES**") |
-		| rush, after the paced phase | $(fmt_int "$CAPACITY") | $(fmt_int "$(num paced status_201)") more | $(fmt_int "$AFTER_ORDERS") | $(fmt_int "$AFTER_UNITS") | $AFTER_LEFT | $(awk -v u="$AFTER_UNITS" -v c="$CAPACITY" 'BEGIN { print ((u > c) ? "**YES**" : "no") }') |
-		| sustained | 100 000 000 | $(fmt_int "$sust_ok") | $(fmt_int "$SUST_ORDERS") | $(fmt_int "$SUST_UNITS") | $SUST_LEFT | no |
+		| event | capacity | 201 answers | queued at the end | written | pending orders | units held | Redis counter left | oversold |
+		|---|---|---|---|---|---|---|---|---|
+		| rush | $(fmt_int "$CAPACITY") | $(fmt_int "$rush_ok") | $(fmt_int "$RUSH_QUEUED") | $(wms "$RUSH_WRITTEN_MS") | $(fmt_int "$RUSH_ORDERS") | $(fmt_int "$RUSH_UNITS") | $RUSH_LEFT | $([ "$oversold" -eq 0 ] && echo no || echo "**YES**") |
+		| rush, after the paced phase | $(fmt_int "$CAPACITY") | $(fmt_int "$(num paced status_201)") more | $(fmt_int "$AFTER_QUEUED") | $(wms "$AFTER_WRITTEN_MS") | $(fmt_int "$AFTER_ORDERS") | $(fmt_int "$AFTER_UNITS") | $AFTER_LEFT | $(awk -v u="$AFTER_UNITS" -v c="$CAPACITY" 'BEGIN { print ((u > c) ? "**YES**" : "no") }') |
+		| sustained | 100 000 000 | $(fmt_int "$sust_ok") | $(fmt_int "$SUST_QUEUED") | $(wms "$SUST_WRITTEN_MS") | $(fmt_int "$SUST_ORDERS") | $(fmt_int "$SUST_UNITS") | $SUST_LEFT | $([ "$SUST_ORDERS" -ge "$sust_ok" ] && echo "no (orders ≥ 201s: wrk does not count answers in flight when it stops)" || echo "**orders missing: $SUST_ORDERS for $sust_ok 201s**") |
 
 		## Targets
 
