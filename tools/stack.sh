@@ -803,9 +803,16 @@ render_nginx_conf() {
 	# worker_rlimit_nofile above the hard limit only earns an alert per worker.
 	nofile=$(ulimit -Hn)
 	if [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; then nofile=65536; fi
+	# A client connection and, while its request waits for a worker, an
+	# upstream one: 10 000 clients take up to 20 000 of one nginx worker.
+	# The pool is sized for that whatever the file limit (which can only
+	# make nginx warn at start); a pool too small makes nginx close idle
+	# keep-alive clients to reuse their slots.
+	local conns=32768
 	conf=${conf//@USER_DIRECTIVE@/"$user_directive"}
 	conf=${conf//@FCGI_KEEP_CONN@/"$keep_conn"}
 	conf=${conf//@NOFILE@/"$nofile"}
+	conf=${conf//@NGINX_CONNECTIONS@/"$conns"}
 	conf=${conf//@NGINX_WORKERS@/"${TICKET_NGINX_WORKERS:-auto}"}
 	conf=${conf//@NGINX_PRIORITY@/"${TICKET_NGINX_PRIORITY:-0}"}
 	conf=${conf//@UPSTREAMS@/"$(render_upstreams)"}

@@ -203,9 +203,17 @@ v_hey=$(dpkg-query -W -f='${Version}' hey 2>/dev/null || echo "?")
 
 		\`tools/stack.sh\` with \`TICKET_WORKERS_PUBLIC=${TICKET_WORKERS_PUBLIC}\`
 		\`TICKET_SOCKETS_PUBLIC=${TICKET_SOCKETS_PUBLIC}\` \`TICKET_FCGI_BACKLOG=${TICKET_FCGI_BACKLOG}\`
-		\`TICKET_NGINX_WORKERS=${TICKET_NGINX_WORKERS}\`: $((TICKET_WORKERS_PUBLIC * TICKET_SOCKETS_PUBLIC)) public workers on
-		${TICKET_SOCKETS_PUBLIC} sockets, one worker for each idle family. The public family commits
-		with \`synchronous_commit=off\` (holds only; payments commit synchronously).
+		\`TICKET_NGINX_WORKERS=${TICKET_NGINX_WORKERS}\` \`TICKET_NGINX_PRIORITY=${TICKET_NGINX_PRIORITY:-0}\`:
+		$((TICKET_WORKERS_PUBLIC * TICKET_SOCKETS_PUBLIC)) public workers on
+		${TICKET_SOCKETS_PUBLIC} sockets, one worker for each idle family, one nginx worker
+		holding every client. A reservation's pending order is written to
+		PostgreSQL behind its 201 (\`lib/pending.h\`); the public family
+		commits with \`synchronous_commit=off\` (pending orders only; payments
+		commit synchronously). The bench machine's hard limit on open files
+		(see the table above) is below the 2 × 10 000 descriptors one nginx
+		worker may hold, and it cannot be raised here: nginx warns at start
+		that \`worker_connections\` exceed it; no phase ran out of descriptors
+		(they would show as errors below).
 		nginx, as rendered from \`nginx/dev.conf.in\`:
 
 		\`\`\`nginx
