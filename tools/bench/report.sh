@@ -318,7 +318,7 @@ v_hey=$(dpkg-query -W -f='${Version}' hey 2>/dev/null || echo "?")
 		fair; its movement from second to second follows the throughput.
 		The first round — $(fmt_int "${first_n:-0}") requests sent at once when wrk connects — was answered
 		within ${first_last:-?} s of the first answer: that is the opening of the sale, the
-		$(fmt_int "$CAPACITY") successful holds (each one a PostgreSQL insert) and the queue of
+		$(fmt_int "$CAPACITY") successful holds (their orders written to PostgreSQL later, paced), the connections still being made, and the queue of
 		everyone else behind them.
 
 		| second | answers | mean client cycle | max client cycle | mean nginx request time |
