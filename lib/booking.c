@@ -256,7 +256,7 @@ static void random_token(char *out, size_t bytes)
  * if they are due (pending.h). */
 static void drain_idle(struct arena *a, int64_t event_id)
 {
-	if (pending_drain(a, event_id, 0, app_listener_idle))
+	if (pending_drain(a, event_id, 0, 0, app_listener_idle))
 		app_idle_task(drain_idle, event_id, BOOKING_IDLE_RETRY_MS);
 }
 
@@ -264,7 +264,8 @@ static void drain_after(struct http_req *r)
 {
 	/* What is left is written in the first quiet moment, so a queue never
 	 * waits for more reservations to come. */
-	if (pending_drain(r->arena, r->after_id, r->after_arg, app_listener_idle))
+	if (pending_drain(r->arena, r->after_id, r->after_arg[0], r->after_arg[1],
+	                  app_listener_idle))
 		app_idle_task(drain_idle, r->after_id, BOOKING_IDLE_WAIT_MS);
 }
 
@@ -273,7 +274,8 @@ static void drain_later(struct http_req *r, int64_t event_id, const struct stock
 	if (h->queued > 0 && (!h->writer_busy || h->queue_age_ms >= PENDING_LATE_MS)) {
 		r->after = drain_after;
 		r->after_id = event_id;
-		r->after_arg = h->queue_age_ms;
+		r->after_arg[0] = h->queued;
+		r->after_arg[1] = h->queue_age_ms;
 	}
 }
 

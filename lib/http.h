@@ -90,9 +90,9 @@ struct http_req {
 	size_t out_len;
 
 	/* Work a handler leaves for after the reply has gone (the worker runs
-	 * it before taking the next request), with its two arguments. */
+	 * it before taking the next request), with its arguments. */
 	void (*after)(struct http_req *r);
-	int64_t after_id, after_arg;
+	int64_t after_id, after_arg[2];
 };
 
 /* Reads up to len bytes of body into buf; returns bytes read, 0 at end,

@@ -311,17 +311,25 @@ static struct kv_script s_unlock = KV_SCRIPT(
                               "if #first == 0 then return {0, 0} end\n"
                               "return {redis.call('ZCARD', KEYS[2]), now - tonumber(first[2])}\n");
 
-static bool due(int64_t age_ms, bool (*idle)(void))
+/* A short queue, or a worker with nothing waiting, writes at once; a burst
+ * of reservations while requests wait writes what is overdue. */
+static bool eager(long long queued, bool (*idle)(void))
 {
-	return age_ms >= PENDING_MAX_AGE_MS || (idle && idle());
+	return queued < PENDING_BURST || (idle && idle());
 }
 
-bool pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, bool (*idle)(void))
+static bool due(long long queued, int64_t age_ms, bool (*idle)(void))
+{
+	return age_ms >= PENDING_MAX_AGE_MS || eager(queued, idle);
+}
+
+bool pending_drain(struct arena *a, int64_t event_id, long long queued, int64_t oldest_age_ms,
+                   bool (*idle)(void))
 {
 	const char *keys[2], *ms = db_param_i64(a, PENDING_STALE_MS);
 	redisReply *rep;
 
-	if (!due(oldest_age_ms, idle))
+	if (!due(queued, oldest_age_ms, idle))
 		return true;
 	if (oldest_age_ms >= PENDING_LATE_MS) {
 		/* Falling behind a sustained stream of reservations: every worker
@@ -346,7 +354,8 @@ bool pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, boo
 			return true; /* another writer, or a pause */
 		for (int round = 0; round < 64; round++) {
 			size_t claimed;
-			bool quiet = idle && idle();
+			/* After a full batch the queue is a burst: only idle is eager. */
+			bool quiet = round == 0 ? eager(queued, idle) : idle && idle();
 			e = claim_and_write(a, event_id, quiet ? 0 : PENDING_MAX_AGE_MS,
 			                    PENDING_STALE_MS, &claimed);
 			if (claimed < PENDING_BATCH || e == DB_DOWN)
@@ -364,11 +373,12 @@ bool pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, boo
 		if (kv_eval(a, &s_unlock, 2, keys, 0, NULL, &rep) != KV_OK ||
 		    rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || e == DB_DOWN)
 			return false; /* unreachable: the daemon takes over */
-		if (rep->element[0]->integer == 0)
-			return false;
-		if (!due(rep->element[1]->integer, idle))
-			return true;
+		queued = rep->element[0]->integer;
 		oldest_age_ms = rep->element[1]->integer;
+		if (queued == 0)
+			return false;
+		if (!due(queued, oldest_age_ms, idle))
+			return true;
 	}
 	return true;
 }

@@ -54,9 +54,12 @@
 
 #define PENDING_BATCH 256      /* records one statement writes at most */
 #define PENDING_STALE_MS 10000 /* a claim this old is taken over */
-/* A busy worker (requests waiting for it) writes only records this old: at
- * the opening of a sale the writes wait for the first wave of buyers to
- * be answered instead of making every one of them wait longer. */
+/* A queue shorter than this is written at once whatever the load … */
+#define PENDING_BURST 32
+/* … a longer one, while requests wait for the worker (the opening of a
+ * sale), only once its records are this old: the writes wait for the first
+ * wave of buyers to be answered instead of making every one of them wait
+ * longer … */
 #define PENDING_MAX_AGE_MS 1000
 /* … one batch per PENDING_PACE_MS (up to 2 560 orders a second per event),
  * unless the queue's oldest record is PENDING_LATE_MS old: then every
@@ -96,14 +99,16 @@ char *pending_record_close(struct arena *a, const char *record, int64_t expires_
  * number or tokens. */
 enum db_err pending_write_one(struct arena *a, int64_t event_id, const char *record);
 
-/* After a hold attempt that saw the event's queue non-empty, its oldest
- * record oldest_age_ms old, and no writer at it (or the queue late): writes
- * the queue if this worker is idle (idle(): nothing waiting on its listen
- * socket) or the oldest record is PENDING_MAX_AGE_MS old, one writer at a
- * time; a late queue (PENDING_LATE_MS) gets a batch from every worker. */
+/* After a hold attempt that saw the event's queue holding `queued` records,
+ * the oldest oldest_age_ms old, and no writer at it (or the queue late):
+ * writes the queue if it is short (PENDING_BURST), if this worker is idle
+ * (idle(): nothing waiting on its listen socket) or if the oldest record is
+ * PENDING_MAX_AGE_MS old, one writer at a time; a late queue
+ * (PENDING_LATE_MS) gets a batch from every worker. */
 /* True when records may be left that this call did not write (the caller
  * tries again when it is idle: app_idle_task). */
-bool pending_drain(struct arena *a, int64_t event_id, int64_t oldest_age_ms, bool (*idle)(void));
+bool pending_drain(struct arena *a, int64_t event_id, long long queued, int64_t oldest_age_ms,
+                   bool (*idle)(void));
 
 /* Makes sure the reservation's order is in PostgreSQL: writes its record
  * if it is still queued. DB_OK when there was nothing to do or the write
