@@ -191,6 +191,7 @@ START_TEST(what_needs_the_order_writes_it)
 	bk_writer_lock(w.ev, false);
 	for (int i = 0; i < 5; i++)
 		resp_free(res[i]);
+	sess_free(mgr);
 	pd_free(&w);
 }
 END_TEST

@@ -69,6 +69,13 @@ static void rf_manager(struct rf_case *c, const char *tag)
 	c->manager = login_ok("admin", user, RF_PASSWORD);
 }
 
+/* The manager's session, at the end of a test. */
+static void rf_done(struct rf_case *c)
+{
+	sess_free(c->manager);
+	c->manager = NULL;
+}
+
 /* Reads the order's id, payment key and ticket codes (in id order). */
 static void rf_load(struct rf_case *c)
 {
@@ -387,6 +394,7 @@ START_TEST(partial_then_the_rest)
 	ck_assert_int_eq(jint(r, "total"), 1);
 	ck_assert_int_eq(jint(r, "items.0.refunded_amount"), 30000);
 	resp_free(r);
+	rf_done(&c);
 }
 END_TEST
 
@@ -419,6 +427,7 @@ START_TEST(used_tickets_stay)
 	r = rf_refund(&c, "{\"reason\":\"rest\"}");
 	ASSERT_ERROR(r, 409, "ALREADY_USED");
 	resp_free(r);
+	rf_done(&c);
 }
 END_TEST
 
@@ -507,6 +516,8 @@ START_TEST(bad_requests_change_nothing)
 	ck_assert_int_eq(v.cancels, 0);
 	ck_assert_int_eq(v.balance, 20000);
 	ck_assert_int_eq(bk_quota_sold(c.daily, c.date), 2); /* a hold is not sold */
+	rf_done(&c);
+	rf_done(&other);
 }
 END_TEST
 
@@ -577,6 +588,7 @@ START_TEST(toss_failures)
 	ck_assert_int_eq(v.balance, 10000);
 	ck_assert_int_eq(refunds_of(&c), 2);
 	expect_stock(&c, 1);
+	rf_done(&c);
 }
 END_TEST
 
@@ -680,6 +692,7 @@ START_TEST(whole_units_and_free_products)
 	ck_assert_int_eq(v.balance, 0);
 	ck_assert_int_eq(bk_quota_sold(q, NULL), 0);
 	ck_assert_int_eq(bk_counter(c.ev, q, NULL), 50);
+	rf_done(&c);
 }
 END_TEST
 
@@ -741,6 +754,7 @@ START_TEST(concurrent_refunds_cancel_once)
 	ck_assert_int_eq(v.balance, 0);
 	ck_assert_int_eq(refunds_of(&c), 1);
 	expect_stock(&c, 0);
+	rf_done(&c);
 }
 END_TEST
 
