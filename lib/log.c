@@ -1,6 +1,8 @@
 /* log.c — JSON lines on stderr. */
 #include "log.h"
 
+#include "tk.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,36 +38,8 @@ static void put_str(struct buf *b, const char *s)
 
 static void put_json_string(struct buf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *run;
-
-	if (s == NULL) {
-		put_str(b, "null");
-		return;
-	}
-	put(b, "\"", 1);
-	for (;;) {
-		/* Most bytes need no escape: copy them a run at a time. */
-		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
-			;
-		if (p > run)
-			put(b, (const char *)run, (size_t)(p - run));
-		if (*p == '\0')
-			break;
-		switch (*p) {
-		case '"': put(b, "\\\"", 2); break;
-		case '\\': put(b, "\\\\", 2); break;
-		case '\n': put(b, "\\n", 2); break;
-		case '\r': put(b, "\\r", 2); break;
-		case '\t': put(b, "\\t", 2); break;
-		default: {
-			char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-			put(b, esc, 6);
-		}
-		}
-		p++;
-	}
-	put(b, "\"", 1);
+	/* Leave room for the closing "}\n", as put() does. */
+	b->len += tk_json_quote(b->data + b->len, sizeof(b->data) - 3 - b->len, s);
 }
 
 void log_init(const char *family)

@@ -5,8 +5,8 @@
 #include "log.h"
 #include "reconcile.h"
 #include "stock.h"
+#include "tk.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,40 +96,64 @@ static char *prefix(struct arena *a, int64_t event_id)
 	return arena_printf(a, "{ev:%lld}", (long long)event_id);
 }
 
+/* Record builder: every piece bounded by the room computed up front. */
+struct rec {
+	char *p;
+	size_t at, cap;
+};
+
+static void rec_raw(struct rec *r, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(r->p + r->at, s, n);
+	r->at += n;
+}
+
+static void rec_str(struct rec *r, const char *key, const char *v)
+{
+	rec_raw(r, key);
+	r->at += tk_json_quote(r->p + r->at, r->cap - r->at, v);
+}
+
+static void rec_int(struct rec *r, const char *key, int64_t v)
+{
+	rec_raw(r, key);
+	r->at += (size_t)snprintf(r->p + r->at, r->cap - r->at, "%lld", (long long)v);
+}
+
+/* Written by hand, not with cJSON: it is built for every reservation
+ * attempt, sold out or not, and cJSON's objects and number printing cost
+ * more than the rest of a sold-out answer. */
 char *pending_record(struct arena *a, const struct pending_order *o)
 {
-	cJSON *root = cJSON_CreateObject(), *items;
-	char *txt, *out;
-	size_t n;
+	const char *strs[] = {o->number, o->token,        o->visit_date, o->name,
+	                      o->phone,  o->access_token, o->email};
+	struct rec r = {0};
 
-	cJSON_AddStringToObject(root, "n", o->number);
-	cJSON_AddStringToObject(root, "t", o->token);
+	r.cap = 128 + o->n_items * 80;
+	for (size_t i = 0; i < TK_ARRAY_LEN(strs); i++)
+		r.cap += 6 * (strs[i] ? strlen(strs[i]) : 0) + 8;
+	r.p = arena_alloc(a, r.cap);
+	rec_str(&r, "{\"n\":", o->number);
+	rec_str(&r, ",\"t\":", o->token);
 	if (o->visit_date)
-		cJSON_AddStringToObject(root, "d", o->visit_date);
-	cJSON_AddNumberToObject(root, "a", (double)o->amount);
-	cJSON_AddStringToObject(root, "nm", o->name);
-	cJSON_AddStringToObject(root, "ph", o->phone);
+		rec_str(&r, ",\"d\":", o->visit_date);
+	rec_int(&r, ",\"a\":", o->amount);
+	rec_str(&r, ",\"nm\":", o->name);
+	rec_str(&r, ",\"ph\":", o->phone);
 	if (o->email)
-		cJSON_AddStringToObject(root, "em", o->email);
-	cJSON_AddStringToObject(root, "ac", o->access_token);
-	items = cJSON_AddArrayToObject(root, "i");
+		rec_str(&r, ",\"em\":", o->email);
+	rec_str(&r, ",\"ac\":", o->access_token);
+	rec_raw(&r, ",\"i\":[");
 	for (size_t i = 0; i < o->n_items; i++) {
-		cJSON *it = cJSON_CreateObject();
-		cJSON_AddNumberToObject(it, "p", (double)o->items[i].product_id);
-		cJSON_AddNumberToObject(it, "q", (double)o->items[i].qty);
-		cJSON_AddNumberToObject(it, "u", (double)o->items[i].unit_price);
-		cJSON_AddItemToArray(items, it);
+		rec_int(&r, i ? ",{\"p\":" : "{\"p\":", o->items[i].product_id);
+		rec_int(&r, ",\"q\":", o->items[i].qty);
+		rec_int(&r, ",\"u\":", o->items[i].unit_price);
+		rec_raw(&r, "}");
 	}
-	txt = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (txt == NULL)
-		return NULL;
-	n = strlen(txt);
-	out = arena_alloc(a, n);
-	memcpy(out, txt, n - 1); /* without the closing brace */
-	out[n - 1] = '\0';
-	cJSON_free(txt);
-	return out;
+	rec_raw(&r, "]");
+	r.p[r.at] = '\0';
+	return r.p;
 }
 
 char *pending_record_close(struct arena *a, const char *record, int64_t expires_ms)

@@ -318,3 +318,45 @@ bool tk_valid_timezone(const char *s)
 		return access(path, R_OK) == 0;
 	}
 }
+
+/* Appends n bytes, as many as fit. */
+static size_t put_cut(char *out, size_t cap, size_t at, const char *s, size_t n)
+{
+	if (n > cap - at)
+		n = cap - at;
+	memcpy(out + at, s, n);
+	return at + n;
+}
+
+size_t tk_json_quote(char *out, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run;
+	size_t at = 0;
+
+	if (s == NULL)
+		return put_cut(out, cap, 0, "null", 4);
+	at = put_cut(out, cap, at, "\"", 1);
+	for (;;) {
+		/* Most bytes need no escape: copy them a run at a time. */
+		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+			;
+		if (p > run)
+			at = put_cut(out, cap, at, (const char *)run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
+		switch (*p) {
+		case '"': at = put_cut(out, cap, at, "\\\"", 2); break;
+		case '\\': at = put_cut(out, cap, at, "\\\\", 2); break;
+		case '\n': at = put_cut(out, cap, at, "\\n", 2); break;
+		case '\r': at = put_cut(out, cap, at, "\\r", 2); break;
+		case '\t': at = put_cut(out, cap, at, "\\t", 2); break;
+		default: {
+			char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+			at = put_cut(out, cap, at, esc, 6);
+		}
+		}
+		p++;
+	}
+	return put_cut(out, cap, at, "\"", 1);
+}

@@ -75,4 +75,9 @@ bool tk_valid_timezone(const char *s);   /* Area/City as in the tz database */
  * out (≥ 12 bytes). Returns false when s is not a valid mobile number. */
 bool tk_normalize_phone(const char *s, char out[12]);
 
+/* s as a JSON string, quoted and escaped, into out: at most cap bytes (a
+ * longer result is cut where cap ends); no NUL is added. NULL writes null.
+ * Returns the bytes written. Room for any s: 6 × strlen(s) + 2. */
+size_t tk_json_quote(char *out, size_t cap, const char *s);
+
 #endif

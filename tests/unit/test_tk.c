@@ -468,6 +468,25 @@ START_TEST(now)
 }
 END_TEST
 
+/* JSON strings: escapes, and a cut at cap that never writes past it. */
+START_TEST(json_quote)
+{
+	char out[64];
+	size_t n;
+
+	n = tk_json_quote(out, sizeof(out), "a\"b\\c\n\t\x01한");
+	ck_assert_int_eq(n, strlen("\"a\\\"b\\\\c\\n\\t\\u0001한\""));
+	ck_assert(memcmp(out, "\"a\\\"b\\\\c\\n\\t\\u0001한\"", n) == 0);
+	ck_assert_int_eq(tk_json_quote(out, sizeof(out), NULL), 4);
+	ck_assert(memcmp(out, "null", 4) == 0);
+	ck_assert_int_eq(tk_json_quote(out, sizeof(out), ""), 2);
+	/* Cut: exactly cap bytes, the canary after them untouched. */
+	memset(out, '#', sizeof(out));
+	ck_assert_int_eq(tk_json_quote(out, 5, "abc\"def"), 5);
+	ck_assert(memcmp(out, "\"abc\\#", 6) == 0);
+}
+END_TEST
+
 static Suite *tk_suite(void)
 {
 	Suite *s = suite_create("tk");
@@ -492,6 +511,7 @@ static Suite *tk_suite(void)
 	tcase_add_loop_test(fmt, tz_table, 0, (int)TK_ARRAY_LEN(tz_cases));
 	tcase_add_test(fmt, tz_length);
 	tcase_add_test(fmt, tz_database);
+	tcase_add_test(fmt, json_quote);
 	suite_add_tcase(s, fmt);
 
 	tcase_add_test(bugs, regression_parse_i64_min);
