@@ -271,11 +271,17 @@ static void drain_after(struct http_req *r)
 
 static void drain_later(struct http_req *r, int64_t event_id, const struct stock_held *h)
 {
-	if (h->queued > 0 && (!h->writer_busy || h->queue_age_ms >= PENDING_LATE_MS)) {
+	if (h->queued <= 0)
+		return;
+	if (!h->writer_busy || h->queue_age_ms >= PENDING_LATE_MS) {
 		r->after = drain_after;
 		r->after_id = event_id;
 		r->after_arg[0] = h->queued;
 		r->after_arg[1] = h->queue_age_ms;
+	} else {
+		/* Another writer is at it (or pausing): if it goes away with
+		 * orders left, this worker writes them when it is quiet. */
+		app_idle_task(drain_idle, event_id, BOOKING_IDLE_RETRY_MS);
 	}
 }
 

@@ -196,6 +196,34 @@ START_TEST(what_needs_the_order_writes_it)
 }
 END_TEST
 
+/* A writer (here: the test) holds the event's lock while reservations
+ * come, then goes away and no request follows: the workers that left their
+ * orders to it write them in their next quiet moment. */
+START_TEST(written_when_the_writer_lets_go)
+{
+	struct pd_world w;
+	long long deadline;
+
+	pd_world(&w, "pdlet");
+	bk_writer_lock(w.ev, true);
+	for (int i = 0; i < 3; i++) {
+		resp_t *r = bk_reserve(w.code, w.day, w.prod, 1);
+		ASSERT_STATUS(r, 201);
+		resp_free(r);
+	}
+	bk_sleep_ms(300);
+	ck_assert_int_eq(bk_pending_orders_written(w.ev), 0);
+	ck_assert_int_eq(bk_queued(w.ev), 3);
+	bk_writer_lock(w.ev, false);
+	deadline = bk_now_ms() + 5000;
+	while (bk_pending_orders_written(w.ev) < 3 && bk_now_ms() < deadline)
+		bk_sleep_ms(10);
+	ck_assert_int_eq(bk_pending_orders_written(w.ev), 3);
+	ck_assert_int_eq(bk_queued(w.ev), 0);
+	pd_free(&w);
+}
+END_TEST
+
 /* Another order takes the reservation's order number before its own is
  * written (two numbers drawn alike): PostgreSQL refuses the write, the
  * hold goes back, the reservation is gone whole. */
@@ -251,6 +279,7 @@ static Suite *pending_suite(void)
 	TCase *tc = tcase_new("pending");
 	tcase_add_test(tc, written_on_their_own);
 	tcase_add_test(tc, what_needs_the_order_writes_it);
+	tcase_add_test(tc, written_when_the_writer_lets_go);
 	tcase_add_test(tc, refused_order_releases_its_hold);
 	suite_add_tcase(s, tc);
 	return s;
