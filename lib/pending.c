@@ -161,46 +161,26 @@ char *pending_record_close(struct arena *a, const char *record, int64_t expires_
 	return arena_printf(a, "%s,\"x\":%lld}", record, (long long)expires_ms);
 }
 
-/* Tokens as a PostgreSQL text[] literal: reservation tokens are base64url,
- * nothing in them needs quoting. */
-static char *token_array(struct arena *a, const char *const *tokens, size_t n)
+/* The items between open and close, comma-separated: tokens as a
+ * PostgreSQL text[] literal (reservation tokens are base64url, nothing in
+ * them needs quoting), records as a JSON array. */
+static char *join(struct arena *a, char open, char close, const char *const *items, size_t n)
 {
 	size_t len = 3;
 	char *out, *p;
 
 	for (size_t i = 0; i < n; i++)
-		len += strlen(tokens[i]) + 1;
+		len += strlen(items[i]) + 1;
 	p = out = arena_alloc(a, len);
-	*p++ = '{';
+	*p++ = open;
 	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(tokens[i]);
+		size_t l = strlen(items[i]);
 		if (i)
 			*p++ = ',';
-		memcpy(p, tokens[i], l);
+		memcpy(p, items[i], l);
 		p += l;
 	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
-}
-
-static char *record_array(struct arena *a, const char *const *records, size_t n)
-{
-	size_t len = 3;
-	char *out, *p;
-
-	for (size_t i = 0; i < n; i++)
-		len += strlen(records[i]) + 1;
-	p = out = arena_alloc(a, len);
-	*p++ = '[';
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(records[i]);
-		if (i)
-			*p++ = ',';
-		memcpy(p, records[i], l);
-		p += l;
-	}
-	*p++ = ']';
+	*p++ = close;
 	*p = '\0';
 	return out;
 }
@@ -252,7 +232,7 @@ static enum db_err write_records(struct arena *a, int64_t event_id, const char *
 	if (n == 0)
 		return DB_OK;
 	params[0] = ev;
-	params[1] = record_array(a, records, n);
+	params[1] = join(a, '[', ']', records, n);
 	e = db_exec(a, &q_write, params, &res);
 	if (e == DB_DOWN)
 		return e;
@@ -276,7 +256,7 @@ static enum db_err write_records(struct arena *a, int64_t event_id, const char *
 	if ((size_t)db_rows(res) < n) {
 		/* Skipped by ON CONFLICT: written before (fine) or refused. */
 		PGresult *mres;
-		params[0] = token_array(a, tokens, n);
+		params[0] = join(a, '{', '}', tokens, n);
 		e = db_exec(a, &q_missing, params, &mres);
 		if (e != DB_OK)
 			return e;

@@ -375,82 +375,74 @@ static int cmd_seed_demo(void)
 static struct db_stmt q_event_id = DB_STMT(
     "SELECT id FROM events WHERE code = $1 AND deleted_at IS NULL", 1);
 
-static int cmd_reconcile(int argc, char **argv)
+/* Connects to PostgreSQL and Redis and reads [--event CODE]: *id is that
+ * event's id, or 0 for every event. Returns 0 to go on, else the exit
+ * status (the reason printed). */
+static int event_args(struct arena *a, int argc, char **argv, int64_t *id)
 {
-	struct arena *a = arena_new();
-	enum reconcile_err e;
-	size_t n = 0;
-	int rc = 1;
-
+	*id = 0;
 	connect_or_die();
 	if (kv_init(cfg.redis) != KV_OK) {
 		fprintf(stderr, "ticketctl: cannot connect to Redis (%s)\n", cfg.redis);
-		goto out;
+		return 1;
 	}
-	if (argc >= 2 && strcmp(argv[0], "--event") == 0) {
+	if (argc == 0)
+		return 0;
+	if (argc == 2 && strcmp(argv[0], "--event") == 0) {
 		const char *params[] = {argv[1]};
 		PGresult *res;
 		if (db_exec(a, &q_event_id, params, &res) != DB_OK || db_rows(res) != 1) {
 			fprintf(stderr, "ticketctl: no event %s\n", argv[1]);
-			goto out;
+			return 1;
 		}
-		e = reconcile_event(a, db_i64(res, 0, "id"), &n);
-		if (e == RECONCILE_OK)
+		*id = db_i64(res, 0, "id");
+		return 0;
+	}
+	return usage();
+}
+
+static int cmd_reconcile(int argc, char **argv)
+{
+	struct arena *a = arena_new();
+	int64_t id;
+	size_t n = 0;
+	int rc = event_args(a, argc, argv, &id);
+
+	if (rc == 0) {
+		enum reconcile_err e = id ? reconcile_event(a, id, &n) : reconcile_all(a, &n);
+		if (e != RECONCILE_OK) {
+			fprintf(stderr, "ticketctl: reconcile failed (%s)\n",
+			        e == RECONCILE_DB ? "PostgreSQL" : "Redis");
+			rc = 1;
+		} else if (id) {
 			printf("event %s: %zu counters set\n", argv[1], n);
-	} else if (argc == 0) {
-		e = reconcile_all(a, &n);
-		if (e == RECONCILE_OK)
+		} else {
 			printf("%zu events reconciled\n", n);
-	} else {
-		rc = usage();
-		goto out;
+		}
 	}
-	if (e != RECONCILE_OK) {
-		fprintf(stderr, "ticketctl: reconcile failed (%s)\n",
-		        e == RECONCILE_DB ? "PostgreSQL" : "Redis");
-		goto out;
-	}
-	rc = 0;
-out:
 	arena_free(a);
 	return rc;
 }
 
-/* Writes the pending orders still queued behind their holds (pending.h):
- * what the daemon does every second, for one event or all. */
+/* Writes the pending orders still queued behind their holds (pending.h),
+ * for one event or all. */
 static int cmd_flush(int argc, char **argv)
 {
 	struct arena *a = arena_new();
-	enum db_err e;
+	int64_t id;
 	size_t n = 1;
-	int rc = 1;
+	int rc = event_args(a, argc, argv, &id);
 
-	connect_or_die();
-	if (kv_init(cfg.redis) != KV_OK) {
-		fprintf(stderr, "ticketctl: cannot connect to Redis (%s)\n", cfg.redis);
-		goto out;
-	}
-	if (argc >= 2 && strcmp(argv[0], "--event") == 0) {
-		const char *params[] = {argv[1]};
-		PGresult *res;
-		if (db_exec(a, &q_event_id, params, &res) != DB_OK || db_rows(res) != 1) {
-			fprintf(stderr, "ticketctl: no event %s\n", argv[1]);
-			goto out;
+	if (rc == 0) {
+		enum db_err e = id ? pending_flush(a, id) : pending_flush_all(a, &n);
+		if (e == DB_DOWN) {
+			fprintf(stderr,
+			        "ticketctl: flush failed (PostgreSQL or Redis unreachable)\n");
+			rc = 1;
+		} else {
+			printf("%zu events flushed\n", n);
 		}
-		e = pending_flush(a, db_i64(res, 0, "id"));
-	} else if (argc == 0) {
-		e = pending_flush_all(a, &n);
-	} else {
-		rc = usage();
-		goto out;
 	}
-	if (e == DB_DOWN) {
-		fprintf(stderr, "ticketctl: flush failed (PostgreSQL or Redis unreachable)\n");
-		goto out;
-	}
-	printf("%zu events flushed\n", n);
-	rc = 0;
-out:
 	arena_free(a);
 	return rc;
 }

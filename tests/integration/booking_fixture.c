@@ -375,13 +375,18 @@ long long bk_counter(long long ev, long long quota, const char *date)
 	return v;
 }
 
-long long bk_holds(long long ev)
+static long long zcard(const char *key)
 {
-	const char *argv[] = {"ZCARD", strf("{ev:%lld}:holds", ev)};
+	const char *argv[] = {"ZCARD", key};
 	redisReply *rep = rcmd(2, argv);
 	long long v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
 	freeReplyObject(rep);
 	return v;
+}
+
+long long bk_holds(long long ev)
+{
+	return zcard(strf("{ev:%lld}:holds", ev));
 }
 
 void bk_writer_lock(long long ev, bool take)
@@ -393,11 +398,7 @@ void bk_writer_lock(long long ev, bool take)
 
 long long bk_queued(long long ev)
 {
-	const char *argv[] = {"ZCARD", strf("{ev:%lld}:w", ev)};
-	redisReply *rep = rcmd(2, argv);
-	long long v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
-	freeReplyObject(rep);
-	return v;
+	return zcard(strf("{ev:%lld}:w", ev));
 }
 
 bool bk_hold_exists(long long ev, const char *token)
