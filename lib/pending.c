@@ -240,6 +240,11 @@ static enum db_err write_records(struct arena *a, int64_t event_id, const char *
 		/* One record spoils the statement: write them one by one. */
 		enum db_err worst = DB_OK;
 		if (n == 1) {
+			/* A deadlock with another writer of the same orders (a
+			 * flush takes the ones in flight too) is no refusal: the
+			 * claim goes stale and is written again. */
+			if (e == DB_RETRY)
+				return e;
 			refused(a, event_id, tokens[0]);
 			forget(a, event_id, tokens, 1);
 			return e;
