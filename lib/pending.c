@@ -403,7 +403,15 @@ enum db_err pending_materialize(struct arena *a, int64_t event_id, const char *t
 		return DB_DOWN;
 	if (rep->type != REDIS_REPLY_STRING)
 		return DB_OK; /* written already, or never queued */
-	return write_records(a, event_id, &token, (const char *const *)&rep->str, 1);
+	{
+		const char *rec = rep->str;
+		enum db_err e = DB_RETRY;
+		/* A deadlock with another writer of it: once more, by then it
+		 * has committed (or we write it). */
+		for (int attempt = 0; attempt < 3 && e == DB_RETRY; attempt++)
+			e = write_records(a, event_id, &token, &rec, 1);
+		return e;
+	}
 }
 
 enum db_err pending_flush(struct arena *a, int64_t event_id)
