@@ -43,14 +43,6 @@ struct activity_filter {
 	const char *from_date, *from_ts, *to_date, *to_ts;
 };
 
-static cJSON *field_error(struct http_req *r, cJSON *errors, const char *field, const char *key)
-{
-	if (errors == NULL)
-		errors = cJSON_CreateObject();
-	json_field_error(r, errors, field, key);
-	return errors;
-}
-
 static bool valid_action(const char *s)
 {
 	size_t n = strlen(s);
@@ -73,34 +65,8 @@ static cJSON *id_param(struct http_req *r, cJSON *errors, const char *name, cons
 	if (v == NULL || *v == '\0')
 		return errors;
 	if (!tk_parse_i64(v, 1, INT64_MAX, &id))
-		return field_error(r, errors, name, "invalid");
+		return json_errors_add(r, errors, name, "invalid");
 	*out = db_param_i64(r->arena, id);
-	return errors;
-}
-
-/* from/to: a date or an instant. In a query string an unencoded '+' of the
- * offset decodes to a space; it is put back. */
-static cJSON *time_param(struct http_req *r, cJSON *errors, const char *name, const char **date,
-                         const char **ts)
-{
-	const char *v = http_query(r, name);
-	char *s;
-	size_t n;
-
-	*date = *ts = NULL;
-	if (v == NULL || *v == '\0')
-		return errors;
-	if (tk_valid_date(v)) {
-		*date = v;
-		return errors;
-	}
-	s = arena_strdup(r->arena, v);
-	n = strlen(s);
-	if (n > 19 && s[n - 6] == ' ')
-		s[n - 6] = '+';
-	if (!tk_valid_datetime(s))
-		return field_error(r, errors, name, "invalid");
-	*ts = s;
 	return errors;
 }
 
@@ -118,10 +84,10 @@ static bool filter_or_reply(struct http_req *r, struct activity_filter *f, bool 
 		if (valid_action(action))
 			f->action = action;
 		else
-			errors = field_error(r, errors, "action", "invalid");
+			errors = json_errors_add(r, errors, "action", "invalid");
 	}
-	errors = time_param(r, errors, "from", &f->from_date, &f->from_ts);
-	errors = time_param(r, errors, "to", &f->to_date, &f->to_ts);
+	errors = app_time_query(r, errors, "from", &f->from_date, &f->from_ts);
+	errors = app_time_query(r, errors, "to", &f->to_date, &f->to_ts);
 	if (errors) {
 		json_reply_validation(r, errors);
 		return false;

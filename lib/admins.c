@@ -173,15 +173,6 @@ static const struct json_field password_fields[] = {
 /* ---- helpers ---------------------------------------------------------- */
 
 /* The path's {id}; false after answering 404 NOT_FOUND. */
-static bool path_id_or_reply(struct http_req *r, int64_t *id)
-{
-	if (!http_param_id(r, "id", id)) {
-		http_reply_error(r, "NOT_FOUND", NULL);
-		return false;
-	}
-	return true;
-}
-
 static void reply_admin(struct http_req *r, int status, const char *text)
 {
 	cJSON *o = cJSON_Parse(text);
@@ -507,7 +498,7 @@ void admins_get(struct http_req *r)
 	int64_t id;
 	PGresult *res;
 
-	if (!path_id_or_reply(r, &id))
+	if (!app_param_id_or_reply(r, "id", &id, "NOT_FOUND"))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, id)};
@@ -531,7 +522,8 @@ void admins_update(struct http_req *r)
 	enum db_err e;
 	const char *ids, *text;
 
-	if (!path_id_or_reply(r, &id) || (body = json_object_body_or_reply(r)) == NULL)
+	if (!app_param_id_or_reply(r, "id", &id, "NOT_FOUND") ||
+	    (body = json_object_body_or_reply(r)) == NULL)
 		return;
 	errors = cJSON_CreateObject();
 	json_validate(r, body, update_fields, TK_ARRAY_LEN(update_fields), &in, NULL, errors);
@@ -575,17 +567,8 @@ void admins_update(struct http_req *r)
 	}
 
 	ids = db_param_i64(r->arena, id);
-	{
-		const char *params[] = {ids};
-		if ((e = db_begin()) != DB_OK ||
-		    (e = db_exec(r->arena, &q_get_lock, params, &old)) != DB_OK)
-			goto fail;
-	}
-	if (db_rows(old) != 1) {
-		db_rollback();
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if ((old = app_begin_row_or_reply(r, &q_get_lock, &ids, "NOT_FOUND")) == NULL)
 		return;
-	}
 	{
 		const char *params[] = {ids, text};
 		if ((e = db_exec(r->arena, &q_update, params, &res)) != DB_OK)
@@ -621,12 +604,8 @@ static void change_and_reply(struct http_req *r, int64_t id, struct db_stmt *st,
 	PGresult *res;
 	enum db_err e;
 
-	if ((e = db_begin()) != DB_OK || (e = db_exec(r->arena, st, params, &res)) != DB_OK)
-		goto fail;
-	if (db_rows(res) != 1) {
-		db_rollback();
+	if ((res = app_begin_row_or_reply(r, st, params, "NOT_FOUND")) == NULL) {
 		cJSON_Delete(sum);
-		http_reply_error(r, "NOT_FOUND", NULL);
 		return;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(sum, "username") == NULL)
@@ -656,7 +635,7 @@ void admins_delete(struct http_req *r)
 {
 	int64_t id;
 
-	if (!path_id_or_reply(r, &id))
+	if (!app_param_id_or_reply(r, "id", &id, "NOT_FOUND"))
 		return;
 	if (id == r->principal->admin_id) {
 		reply_self_conflict(r, NULL);
@@ -675,7 +654,7 @@ void admins_reset_password(struct http_req *r)
 	int64_t id;
 	cJSON *sum;
 
-	if (!path_id_or_reply(r, &id) ||
+	if (!app_param_id_or_reply(r, "id", &id, "NOT_FOUND") ||
 	    !json_fields_or_reply(r, password_fields, TK_ARRAY_LEN(password_fields), &in))
 		return;
 	if (strlen(in.password.v) > AUTH_PASSWORD_MAX) {
@@ -700,7 +679,7 @@ void admins_unlock(struct http_req *r)
 {
 	int64_t id;
 
-	if (!path_id_or_reply(r, &id))
+	if (!app_param_id_or_reply(r, "id", &id, "NOT_FOUND"))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, id)};
@@ -719,7 +698,8 @@ void admins_set_events(struct http_req *r)
 	PGresult *res, *old;
 	enum db_err e;
 
-	if (!path_id_or_reply(r, &id) || (body = json_body_or_reply(r)) == NULL)
+	if (!app_param_id_or_reply(r, "id", &id, "NOT_FOUND") ||
+	    (body = json_body_or_reply(r)) == NULL)
 		return;
 	/* The contract's body is the array itself; {"events":[…]} is accepted
 	 * too, for forms that can only send objects. */
@@ -749,16 +729,8 @@ void admins_set_events(struct http_req *r)
 	}
 
 	ids = db_param_i64(r->arena, id);
-	{
-		const char *params[] = {ids};
-		if ((e = db_begin()) != DB_OK ||
-		    (e = db_exec(r->arena, &q_get_lock, params, &old)) != DB_OK)
-			goto fail;
-	}
-	if (db_rows(old) != 1) {
-		db_rollback();
+	if ((old = app_begin_row_or_reply(r, &q_get_lock, &ids, "NOT_FOUND")) == NULL) {
 		cJSON_Delete(errors);
-		http_reply_error(r, "NOT_FOUND", NULL);
 		return;
 	}
 	if ((e = assignments_check(r, arr, prefix, as, n, errors)) != DB_OK)

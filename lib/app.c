@@ -45,10 +45,59 @@ PGresult *app_row_or_reply(struct http_req *r, struct db_stmt *st, const char *c
 		return NULL;
 	}
 	if (db_rows(res) != 1) {
+		if (db_in_transaction())
+			db_rollback();
 		http_reply_error(r, not_found, NULL);
 		return NULL;
 	}
 	return res;
+}
+
+bool app_param_id_or_reply(struct http_req *r, const char *name, int64_t *out,
+                           const char *not_found)
+{
+	if (http_param_id(r, name, out))
+		return true;
+	if (db_in_transaction())
+		db_rollback();
+	http_reply_error(r, not_found, NULL);
+	return false;
+}
+
+cJSON *app_time_query(struct http_req *r, cJSON *errors, const char *name, const char **date,
+                      const char **ts)
+{
+	const char *v = http_query(r, name);
+	char *s;
+	size_t n;
+
+	*date = *ts = NULL;
+	if (v == NULL || *v == '\0')
+		return errors;
+	if (tk_valid_date(v)) {
+		*date = v;
+		return errors;
+	}
+	s = arena_strdup(r->arena, v);
+	n = strlen(s);
+	if (n > 19 && s[n - 6] == ' ')
+		s[n - 6] = '+';
+	if (!tk_valid_datetime(s))
+		return json_errors_add(r, errors, name, "invalid");
+	*ts = s;
+	return errors;
+}
+
+PGresult *app_begin_row_or_reply(struct http_req *r, struct db_stmt *st, const char *const *params,
+                                 const char *not_found)
+{
+	enum db_err e = db_begin();
+
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return NULL;
+	}
+	return app_row_or_reply(r, st, params, not_found);
 }
 
 bool app_paging_or_reply(struct http_req *r, int64_t *page, int64_t *limit)
@@ -118,10 +167,8 @@ static bool scope_event_or_reply(struct http_req *r)
 
 	if (rt->scope == SCOPE_PATH_ID) {
 		/* A non-numeric id cannot name an event: 404, like a missing one. */
-		if (!http_param_id(r, "id", &r->event_id)) {
-			http_reply_error(r, "EVENT_NOT_FOUND", NULL);
+		if (!app_param_id_or_reply(r, "id", &r->event_id, "EVENT_NOT_FOUND"))
 			return false;
-		}
 	} else if (rt->scope == SCOPE_BODY_EVENT) {
 		const cJSON *body = json_body_or_reply(r), *ev;
 		if (body == NULL)

@@ -54,9 +54,29 @@ void app_reply_db_error(struct http_req *r, enum db_err e);
 
 /* Runs a statement that must find exactly one row and returns it; NULL
  * after answering the database error (app_reply_db_error) or, when there is
- * no row, not_found ("NOT_FOUND", "EVENT_NOT_FOUND" …). */
+ * no row, not_found ("NOT_FOUND", "EVENT_NOT_FOUND" …). Either way an open
+ * transaction is rolled back first. */
 PGresult *app_row_or_reply(struct http_req *r, struct db_stmt *st, const char *const *params,
                            const char *not_found);
+
+/* The path parameter name as an id (1 … INT64_MAX) into *out; false after
+ * answering not_found (a malformed id names nothing), an open transaction
+ * rolled back. */
+bool app_param_id_or_reply(struct http_req *r, const char *name, int64_t *out,
+                           const char *not_found);
+
+/* Query parameter name (from/to of a list): a date (*date) or an ISO
+ * instant (*ts; an unencoded '+' of its offset arrives as a space and is
+ * put back), both NULL when absent. An invalid one is added to errors
+ * (json_errors_add), which is returned. */
+cJSON *app_time_query(struct http_req *r, cJSON *errors, const char *name, const char **date,
+                      const char **ts);
+
+/* db_begin, then app_row_or_reply (typically a SELECT … FOR UPDATE, or an
+ * UPDATE … RETURNING): the row with the transaction open, or NULL after
+ * answering with nothing left open. */
+PGresult *app_begin_row_or_reply(struct http_req *r, struct db_stmt *st, const char *const *params,
+                                 const char *not_found);
 
 /* Reads ?page= and ?limit= (defaults 1 / 20, limit ≤ 100); false after
  * answering 422 when they are not numbers in range. */

@@ -123,6 +123,9 @@ static struct db_stmt q_set_active = DB_STMT(
     " RETURNING " EVENT_JSON " AS obj",
     2);
 
+static struct db_stmt q_share_lock = DB_STMT(
+    "SELECT id FROM events WHERE id = $1 AND deleted_at IS NULL FOR SHARE", 1);
+
 static struct db_stmt q_delete = DB_STMT("UPDATE events e SET deleted_at = now(), is_active = false"
                                          " WHERE e.id = $1 AND e.deleted_at IS NULL"
                                          " RETURNING e.code, e.title, " EVENT_JSON " AS obj",
@@ -195,15 +198,6 @@ static const struct json_field create_fields[] = {EVENT_IN_FIELDS(JF_REQUIRED)};
 static const struct json_field update_fields[] = {EVENT_IN_FIELDS(0)};
 
 /* The path's {id}; false after answering 404 EVENT_NOT_FOUND. */
-static bool path_id_or_reply(struct http_req *r, int64_t *id)
-{
-	if (!http_param_id(r, "id", id)) {
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return false;
-	}
-	return true;
-}
-
 /* Replies {"event": parsed text}, with the caller's level when level > 0. */
 static void reply_event(struct http_req *r, int status, const char *text, int level)
 {
@@ -352,7 +346,7 @@ void event_get(struct http_req *r)
 	int64_t id;
 	PGresult *res;
 
-	if (!path_id_or_reply(r, &id))
+	if (!app_param_id_or_reply(r, "id", &id, "EVENT_NOT_FOUND"))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, id)};
@@ -373,21 +367,12 @@ void event_update(struct http_req *r)
 	const char *ids;
 	cJSON *before, *after, *changes, *sum;
 
-	if (!path_id_or_reply(r, &id) ||
+	if (!app_param_id_or_reply(r, "id", &id, "EVENT_NOT_FOUND") ||
 	    !event_in_or_reply(r, update_fields, TK_ARRAY_LEN(update_fields), &in))
 		return;
 	ids = db_param_i64(r->arena, id);
-	{
-		const char *params[] = {ids};
-		if ((e = db_begin()) != DB_OK ||
-		    (e = db_exec(r->arena, &q_get_lock, params, &old)) != DB_OK)
-			goto fail;
-	}
-	if (db_rows(old) != 1) {
-		db_rollback();
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
+	if ((old = app_begin_row_or_reply(r, &q_get_lock, &ids, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
 	{
 		const char *params[] = {ids, event_patch(r, &in)};
 		if ((e = db_exec(r->arena, &q_update, params, &res)) != DB_OK)
@@ -423,20 +408,11 @@ void event_delete(struct http_req *r)
 	const char *ids;
 	cJSON *sum;
 
-	if (!path_id_or_reply(r, &id))
+	if (!app_param_id_or_reply(r, "id", &id, "EVENT_NOT_FOUND"))
 		return;
 	ids = db_param_i64(r->arena, id);
-	{
-		const char *params[] = {ids};
-		if ((e = db_begin()) != DB_OK ||
-		    (e = db_exec(r->arena, &q_delete, params, &res)) != DB_OK)
-			goto fail;
-	}
-	if (db_rows(res) != 1) {
-		db_rollback();
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
+	if ((res = app_begin_row_or_reply(r, &q_delete, &ids, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
 	sum = cJSON_CreateObject();
 	cJSON_AddStringToObject(sum, "code", db_str(res, 0, "code"));
 	cJSON_AddStringToObject(sum, "title", db_str(res, 0, "title"));
@@ -458,20 +434,11 @@ static void set_active(struct http_req *r, bool active)
 	const char *ids;
 	cJSON *sum, *c;
 
-	if (!path_id_or_reply(r, &id))
+	if (!app_param_id_or_reply(r, "id", &id, "EVENT_NOT_FOUND"))
 		return;
 	ids = db_param_i64(r->arena, id);
-	{
-		const char *params[] = {ids};
-		if ((e = db_begin()) != DB_OK ||
-		    (e = db_exec(r->arena, &q_get_lock, params, &old)) != DB_OK)
-			goto fail;
-	}
-	if (db_rows(old) != 1) {
-		db_rollback();
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
+	if ((old = app_begin_row_or_reply(r, &q_get_lock, &ids, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	}
 	if (db_bool(old, 0, "is_active") == active) {
 		db_rollback();
 		reply_event(r, 200, db_str(old, 0, "obj"), 0);
@@ -647,4 +614,10 @@ void event_public_get(struct http_req *r)
 	if (res == NULL)
 		return;
 	reply_event(r, 200, db_str(res, 0, "obj"), 0);
+}
+
+bool event_lock_or_reply(struct http_req *r)
+{
+	const char *params[] = {db_param_i64(r->arena, r->event_id)};
+	return app_begin_row_or_reply(r, &q_share_lock, params, "EVENT_NOT_FOUND") != NULL;
 }

@@ -80,4 +80,10 @@ void event_list_mine(struct http_req *r);
  * {"event":{…, "level", "level_name"}}; 404 EVENT_NOT_FOUND if deleted. */
 void event_get_scoped(struct http_req *r);
 
+/* For a change to what an event-scoped route's event holds (products,
+ * notices …): opens the transaction and locks the event (r->event_id) FOR
+ * SHARE, so it cannot be deleted under the change. False after replying
+ * (404 EVENT_NOT_FOUND, 503) with nothing left open. */
+bool event_lock_or_reply(struct http_req *r);
+
 #endif

@@ -307,3 +307,11 @@ cJSON *json_parse_owned(struct http_req *r, const char *text)
 		return NULL;
 	return http_own(r, cJSON_Parse(text));
 }
+
+cJSON *json_errors_add(struct http_req *r, cJSON *errors, const char *field, const char *key)
+{
+	if (errors == NULL)
+		errors = cJSON_CreateObject();
+	json_field_error(r, errors, field, key);
+	return errors;
+}

@@ -119,6 +119,10 @@ void json_reply_validation(struct http_req *r, cJSON *errors);
 /* Adds one field error (message chosen from msg_field(key)). */
 void json_field_error(struct http_req *r, cJSON *errors, const char *field, const char *key);
 
+/* json_field_error on errors, created when NULL (query parameters are
+ * checked one by one, most requests have none wrong); returns errors. */
+cJSON *json_errors_add(struct http_req *r, cJSON *errors, const char *field, const char *key);
+
 /* Parses a JSON text produced by PostgreSQL (json_build_object …) into a
  * tree owned by the request; NULL on NULL input or a parse failure. */
 cJSON *json_parse_owned(struct http_req *r, const char *text);

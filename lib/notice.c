@@ -4,6 +4,7 @@
 #include "app.h"
 #include "audit.h"
 #include "db.h"
+#include "event.h"
 #include "json.h"
 
 #include <string.h>
@@ -48,9 +49,6 @@ static struct db_stmt q_admin_get = DB_STMT(GET_SQL(ADMIN_FIELDS, ADMIN_EVENT), 
 
 /* Inside a change's transaction: the event must be live, and stays so (a
  * concurrent delete waits) until the change commits. */
-static struct db_stmt q_event_lock = DB_STMT(
-    "SELECT id FROM events WHERE id = $1 AND deleted_at IS NULL FOR SHARE", 1);
-
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO notices AS n (event_id, title, body, pinned, author_id)"
     " VALUES ($1, $2, COALESCE($3, ''), COALESCE($4::boolean, false), $5)"
@@ -206,27 +204,6 @@ void notice_get(struct http_req *r)
 	get_reply(r, &q_admin_get, db_param_i64(r->arena, r->event_id), "nid");
 }
 
-/* Opens the change's transaction and locks the event; false after replying
- * (404 EVENT_NOT_FOUND, 503) with nothing left open. */
-static bool begin_on_event_or_reply(struct http_req *r)
-{
-	const char *params[] = {db_param_i64(r->arena, r->event_id)};
-	PGresult *res;
-	enum db_err e;
-
-	if ((e = db_begin()) != DB_OK ||
-	    (e = db_exec(r->arena, &q_event_lock, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
-		return false;
-	}
-	if (db_rows(res) != 1) {
-		db_rollback();
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return false;
-	}
-	return true;
-}
-
 /* Commits after writing the activity entry; false after replying. */
 static bool audit_commit_or_reply(struct http_req *r, const char *action, int64_t nid,
                                   const cJSON *summary)
@@ -252,7 +229,7 @@ void notice_create(struct http_req *r)
 
 	if (!json_fields_or_reply(r, create_fields, TK_ARRAY_LEN(create_fields), &in))
 		return;
-	if (!begin_on_event_or_reply(r))
+	if (!event_lock_or_reply(r))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id), in.title.v,
@@ -287,13 +264,10 @@ void notice_update(struct http_req *r)
 
 	if (!json_fields_or_reply(r, update_fields, TK_ARRAY_LEN(update_fields), &in))
 		return;
-	if (!begin_on_event_or_reply(r))
+	if (!event_lock_or_reply(r))
 		return;
-	if (!http_param_id(r, "nid", &nid)) {
-		db_rollback();
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if (!app_param_id_or_reply(r, "nid", &nid, "NOT_FOUND"))
 		return;
-	}
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id),
 		                        db_param_i64(r->arena, nid)};
@@ -366,13 +340,10 @@ void notice_delete(struct http_req *r)
 	int64_t nid;
 	cJSON *sum;
 
-	if (!begin_on_event_or_reply(r))
+	if (!event_lock_or_reply(r))
 		return;
-	if (!http_param_id(r, "nid", &nid)) {
-		db_rollback();
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if (!app_param_id_or_reply(r, "nid", &nid, "NOT_FOUND"))
 		return;
-	}
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id),
 		                        db_param_i64(r->arena, nid)};

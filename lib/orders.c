@@ -127,14 +127,6 @@ struct orders_filter {
 	const char *params[N_FILTER];        /* $1..$10 */
 };
 
-static cJSON *field_error(struct http_req *r, cJSON *errors, const char *field, const char *key)
-{
-	if (errors == NULL)
-		errors = cJSON_CreateObject();
-	json_field_error(r, errors, field, key);
-	return errors;
-}
-
 /* "paid,refunded" → "{paid,refunded}"; NULL when a name is unknown. */
 static const char *status_array(struct http_req *r, const char *v)
 {
@@ -197,31 +189,6 @@ static const char *phone_digits(struct http_req *r, const char *q)
 	return (size_t)(o - out) >= ORDERS_Q_PHONE_MIN ? out : NULL;
 }
 
-/* from/to: a date, or an instant whose '+' may have arrived as a space. */
-static cJSON *time_param(struct http_req *r, cJSON *errors, const char *name, const char **date,
-                         const char **ts)
-{
-	const char *v = http_query(r, name);
-	char *s;
-	size_t n;
-
-	*date = *ts = NULL;
-	if (v == NULL || *v == '\0')
-		return errors;
-	if (tk_valid_date(v)) {
-		*date = v;
-		return errors;
-	}
-	s = arena_strdup(r->arena, v);
-	n = strlen(s);
-	if (n > 19 && s[n - 6] == ' ')
-		s[n - 6] = '+';
-	if (!tk_valid_datetime(s))
-		return field_error(r, errors, name, "invalid");
-	*ts = s;
-	return errors;
-}
-
 /* Reads the filters of the list and the export; false after answering 422. */
 static bool filter_or_reply(struct http_req *r, struct orders_filter *f)
 {
@@ -234,21 +201,21 @@ static bool filter_or_reply(struct http_req *r, struct orders_filter *f)
 	if (status && *status) {
 		f->status = status;
 		if ((f->params[1] = status_array(r, status)) == NULL)
-			errors = field_error(r, errors, "status", "invalid");
+			errors = json_errors_add(r, errors, "status", "invalid");
 	}
 	if (date && *date) {
 		f->visit_date = date;
 		if (tk_valid_date(date))
 			f->params[2] = date;
 		else
-			errors = field_error(r, errors, "visit_date", "invalid");
+			errors = json_errors_add(r, errors, "visit_date", "invalid");
 	}
 	if (q && *q) {
 		f->q = q;
 		if (!tk_utf8_valid(q, strlen(q)))
-			errors = field_error(r, errors, "q", "invalid_utf8");
+			errors = json_errors_add(r, errors, "q", "invalid_utf8");
 		else if (tk_utf8_len(q) > ORDERS_Q_MAX)
-			errors = field_error(r, errors, "q", "too_long");
+			errors = json_errors_add(r, errors, "q", "too_long");
 		else {
 			const char *digits = phone_digits(r, q);
 			f->params[3] = like_pattern(r, q, true);
@@ -256,8 +223,8 @@ static bool filter_or_reply(struct http_req *r, struct orders_filter *f)
 			f->params[5] = digits ? like_pattern(r, digits, false) : NULL;
 		}
 	}
-	errors = time_param(r, errors, "from", &f->params[6], &f->params[7]);
-	errors = time_param(r, errors, "to", &f->params[8], &f->params[9]);
+	errors = app_time_query(r, errors, "from", &f->params[6], &f->params[7]);
+	errors = app_time_query(r, errors, "to", &f->params[8], &f->params[9]);
 	if (errors) {
 		json_reply_validation(r, errors);
 		return false;
@@ -1162,10 +1129,8 @@ void orders_refund(struct http_req *r)
 		return;
 	if (!codes_or_reply(r, &in, &codes, &n_codes, &codes_lit))
 		return;
-	if (!http_param_id(r, "oid", &oid)) {
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if (!app_param_id_or_reply(r, "oid", &oid, "NOT_FOUND"))
 		return;
-	}
 	if (!lock_order_or_reply(r, oid, rf) || !plan_or_reply(r, rf, codes, n_codes, codes_lit) ||
 	    !payment_or_reply(r, rf) || !toss_or_reply(r, rf, in.reason.v))
 		return;

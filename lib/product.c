@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "db.h"
+#include "event.h"
 #include "json.h"
 #include "log.h"
 #include "reconcile.h"
@@ -51,9 +52,6 @@ static struct db_stmt q_get = DB_STMT(
     2);
 
 /* Inside a change's transaction: the event stays live until it commits. */
-static struct db_stmt q_event_lock = DB_STMT(
-    "SELECT id FROM events WHERE id = $1 AND deleted_at IS NULL FOR SHARE", 1);
-
 static struct db_stmt q_lock = DB_STMT(
     "SELECT p.type, p.name, " PRODUCT_JSON " AS obj FROM products p"
     " WHERE p.event_id = $1 AND p.id = $2 AND p.deleted_at IS NULL FOR UPDATE OF p",
@@ -450,37 +448,13 @@ static bool units_or_reply(struct http_req *r, const char *pid, const char *fiel
 	return true;
 }
 
-/* Opens the change's transaction and locks the event; false after replying
- * (404 EVENT_NOT_FOUND, 503) with nothing left open. */
-static bool begin_on_event_or_reply(struct http_req *r)
-{
-	const char *params[] = {db_param_i64(r->arena, r->event_id)};
-	PGresult *res;
-	enum db_err e;
-
-	if ((e = db_begin()) != DB_OK ||
-	    (e = db_exec(r->arena, &q_event_lock, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
-		return false;
-	}
-	if (db_rows(res) != 1) {
-		db_rollback();
-		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
-		return false;
-	}
-	return true;
-}
-
 /* Locks the path's product; false after replying 404 (rolled back). */
 static bool lock_product_or_reply(struct http_req *r, int64_t *pid, PGresult **old)
 {
 	enum db_err e;
 
-	if (!http_param_id(r, "pid", pid)) {
-		db_rollback();
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if (!app_param_id_or_reply(r, "pid", pid, "NOT_FOUND"))
 		return false;
-	}
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id),
 		                        db_param_i64(r->arena, *pid)};
@@ -600,7 +574,7 @@ void product_create(struct http_req *r)
 	bool sets;
 
 	if (!product_in_or_reply(r, create_fields, TK_ARRAY_LEN(create_fields), &in, &rf) ||
-	    !begin_on_event_or_reply(r) || !refs_or_reply(r, &rf, 0))
+	    !event_lock_or_reply(r) || !refs_or_reply(r, &rf, 0))
 		return;
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id), product_patch(r, &in)};
@@ -651,7 +625,7 @@ void product_update(struct http_req *r)
 	bool to_package, from_package;
 
 	if (!product_in_or_reply(r, update_fields, TK_ARRAY_LEN(update_fields), &in, &rf) ||
-	    !begin_on_event_or_reply(r) || !lock_product_or_reply(r, &pid, &old))
+	    !event_lock_or_reply(r) || !lock_product_or_reply(r, &pid, &old))
 		return;
 	pids = db_param_i64(r->arena, pid);
 	old_type = db_str(old, 0, "type");
@@ -725,7 +699,7 @@ void product_delete(struct http_req *r)
 	const char *pids;
 	cJSON *sum;
 
-	if (!begin_on_event_or_reply(r) || !lock_product_or_reply(r, &pid, &old))
+	if (!event_lock_or_reply(r) || !lock_product_or_reply(r, &pid, &old))
 		return;
 	pids = db_param_i64(r->arena, pid);
 	/* A live package would go on selling what it no longer shows. */

@@ -355,10 +355,8 @@ void quota_get(struct http_req *r)
 
 	if (!event_or_reply(r, &q_event, &ev) || !date_or_reply(r, ev, &date))
 		return;
-	if (!http_param_id(r, "qid", &qid)) {
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if (!app_param_id_or_reply(r, "qid", &qid, "NOT_FOUND"))
 		return;
-	}
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id),
 		                        db_param_i64(r->arena, qid), date};
@@ -453,11 +451,8 @@ void quota_update(struct http_req *r)
 	}
 	if (!event_or_reply(r, &q_event_lock, &ev))
 		return;
-	if (!http_param_id(r, "qid", &qid)) {
-		db_rollback();
-		http_reply_error(r, "NOT_FOUND", NULL);
+	if (!app_param_id_or_reply(r, "qid", &qid, "NOT_FOUND"))
 		return;
-	}
 	qids = db_param_i64(r->arena, qid);
 	eids = db_param_i64(r->arena, r->event_id);
 	{
