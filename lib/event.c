@@ -240,18 +240,11 @@ static void reply_db_error(struct http_req *r, enum db_err e)
 static bool event_in_or_reply(struct http_req *r, const struct json_field *fields, size_t n,
                               struct event_in *in)
 {
-	const cJSON *body = json_body_or_reply(r);
+	const cJSON *body = json_object_body_or_reply(r);
 	cJSON *errors;
 
 	if (body == NULL)
 		return false;
-	if (!cJSON_IsObject(body)) {
-		http_reply_error_full(r, 400, "INVALID_JSON",
-		                      r->lang == LANG_EN ? "The body must be a JSON object."
-		                                         : "본문은 JSON 객체여야 합니다.",
-		                      NULL);
-		return false;
-	}
 	errors = cJSON_CreateObject();
 	json_validate(r, body, fields, n, in, NULL, errors);
 	/* Dates are YYYY-MM-DD: text order is date order. */

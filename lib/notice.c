@@ -6,6 +6,7 @@
 #include "db.h"
 #include "event.h"
 #include "json.h"
+#include "tk.h"
 
 #include <string.h>
 
@@ -81,29 +82,15 @@ struct notice_in {
 	struct json_bool pinned;
 };
 
-/* A title is one line with something visible on it. */
-static bool title_ok(const char *s)
-{
-	bool visible = false;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
-}
-
 static const struct json_field create_fields[] = {
-    JSON_STR("title", struct notice_in, title, JF_REQUIRED, 1, NOTICE_TITLE_MAX, title_ok),
+    JSON_STR("title", struct notice_in, title, JF_REQUIRED, 1, NOTICE_TITLE_MAX, tk_valid_line),
     JSON_STR("body", struct notice_in, body, 0, 0, NOTICE_BODY_MAX, NULL),
     JSON_BOOL("pinned", struct notice_in, pinned, 0),
 };
 
 /* PUT: every field optional; present ones obey the same rules. */
 static const struct json_field update_fields[] = {
-    JSON_STR("title", struct notice_in, title, 0, 1, NOTICE_TITLE_MAX, title_ok),
+    JSON_STR("title", struct notice_in, title, 0, 1, NOTICE_TITLE_MAX, tk_valid_line),
     JSON_STR("body", struct notice_in, body, 0, 0, NOTICE_BODY_MAX, NULL),
     JSON_BOOL("pinned", struct notice_in, pinned, 0),
 };

@@ -10,6 +10,7 @@
 #include "pending.h"
 #include "stock.h"
 #include "ticket.h"
+#include "tk.h"
 #include "toss.h"
 
 #include <errno.h>
@@ -403,22 +404,8 @@ struct refund_in {
 	struct json_node codes;
 };
 
-/* One line, something visible on it. */
-static bool reason_ok(const char *s)
-{
-	bool visible = false;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
-}
-
 static const struct json_field refund_fields[] = {
-    JSON_STR("reason", struct refund_in, reason, JF_REQUIRED, 1, ORDERS_REASON_MAX, reason_ok),
+    JSON_STR("reason", struct refund_in, reason, JF_REQUIRED, 1, ORDERS_REASON_MAX, tk_valid_line),
     JSON_ARR("ticket_codes", struct refund_in, codes, JF_NULLABLE, 1, ORDERS_REFUND_CODES),
 };
 

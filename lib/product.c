@@ -10,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "reconcile.h"
+#include "tk.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -160,24 +161,10 @@ static bool type_ok(const char *s)
 	return strcmp(s, "TICKET") == 0 || strcmp(s, "MERCH") == 0 || strcmp(s, "PACKAGE") == 0;
 }
 
-/* A name is one line with something visible on it. */
-static bool name_ok(const char *s)
-{
-	bool visible = false;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
-}
-
 /* One table for POST (REQ = JF_REQUIRED) and PUT (REQ = 0). */
 #define PRODUCT_IN_FIELDS(REQ) \
 	JSON_STR("type", struct product_in, type, (REQ), 1, 7, type_ok), \
-	    JSON_STR("name", struct product_in, name, (REQ), 1, PRODUCT_NAME_MAX, name_ok), \
+	    JSON_STR("name", struct product_in, name, (REQ), 1, PRODUCT_NAME_MAX, tk_valid_line), \
 	    JSON_STR("description", struct product_in, description, JF_NULLABLE, 0, \
 	             PRODUCT_DESCRIPTION_MAX, NULL), \
 	    JSON_INT("price", struct product_in, price, (REQ), 0, PRODUCT_PRICE_MAX), \
@@ -267,18 +254,11 @@ static void refs_validate(struct http_req *r, const struct product_in *in, struc
 static bool product_in_or_reply(struct http_req *r, const struct json_field *fields, size_t n,
                                 struct product_in *in, struct product_refs *rf)
 {
-	const cJSON *body = json_body_or_reply(r);
+	const cJSON *body = json_object_body_or_reply(r);
 	cJSON *errors;
 
 	if (body == NULL)
 		return false;
-	if (!cJSON_IsObject(body)) {
-		http_reply_error_full(r, 400, "INVALID_JSON",
-		                      r->lang == LANG_EN ? "The body must be a JSON object."
-		                                         : "본문은 JSON 객체여야 합니다.",
-		                      NULL);
-		return false;
-	}
 	errors = cJSON_CreateObject();
 	json_validate(r, body, fields, n, in, NULL, errors);
 	refs_validate(r, in, rf, errors);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "reconcile.h"
 #include "stock.h"
+#include "tk.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -108,28 +109,14 @@ struct quota_in {
 	struct json_bool per_day;
 };
 
-/* A name is one line with something visible on it. */
-static bool name_ok(const char *s)
-{
-	bool visible = false;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
-}
-
 static const struct json_field create_fields[] = {
-    JSON_STR("name", struct quota_in, name, JF_REQUIRED, 1, QUOTA_NAME_MAX, name_ok),
+    JSON_STR("name", struct quota_in, name, JF_REQUIRED, 1, QUOTA_NAME_MAX, tk_valid_line),
     JSON_INT("capacity", struct quota_in, capacity, JF_REQUIRED, 0, QUOTA_CAPACITY_MAX),
     JSON_BOOL("per_day", struct quota_in, per_day, 0),
 };
 
 static const struct json_field update_fields[] = {
-    JSON_STR("name", struct quota_in, name, 0, 1, QUOTA_NAME_MAX, name_ok),
+    JSON_STR("name", struct quota_in, name, 0, 1, QUOTA_NAME_MAX, tk_valid_line),
     JSON_INT("capacity", struct quota_in, capacity, 0, 0, QUOTA_CAPACITY_MAX),
     JSON_BOOL("per_day", struct quota_in, per_day, 0),
 };

@@ -319,6 +319,19 @@ bool tk_valid_timezone(const char *s)
 	}
 }
 
+bool tk_valid_line(const char *s)
+{
+	bool visible = false;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (*p != ' ')
+			visible = true;
+	}
+	return visible;
+}
+
 /* Appends n bytes, as many as fit. */
 static size_t put_cut(char *out, size_t cap, size_t at, const char *s, size_t n)
 {

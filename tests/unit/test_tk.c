@@ -487,6 +487,18 @@ START_TEST(json_quote)
 }
 END_TEST
 
+START_TEST(valid_line)
+{
+	ck_assert(tk_valid_line("봄 전시"));
+	ck_assert(tk_valid_line(" a "));
+	ck_assert(!tk_valid_line(""));
+	ck_assert(!tk_valid_line("   "));
+	ck_assert(!tk_valid_line("a\nb"));
+	ck_assert(!tk_valid_line("a\tb"));
+	ck_assert(!tk_valid_line("a\x7f"));
+}
+END_TEST
+
 static Suite *tk_suite(void)
 {
 	Suite *s = suite_create("tk");
@@ -512,6 +524,7 @@ static Suite *tk_suite(void)
 	tcase_add_test(fmt, tz_length);
 	tcase_add_test(fmt, tz_database);
 	tcase_add_test(fmt, json_quote);
+	tcase_add_test(fmt, valid_line);
 	suite_add_tcase(s, fmt);
 
 	tcase_add_test(bugs, regression_parse_i64_min);
