@@ -100,7 +100,6 @@ static void list_reply(struct http_req *r, const struct activity_filter *f)
 	int64_t page, limit;
 	PGresult *res;
 	enum db_err e;
-	cJSON *items;
 
 	if (!app_paging_or_reply(r, &page, &limit))
 		return;
@@ -120,12 +119,7 @@ static void list_reply(struct http_req *r, const struct activity_filter *f)
 		app_reply_db_error(r, e);
 		return;
 	}
-	items = cJSON_Parse(db_str(res, 0, "items"));
-	if (items == NULL) {
-		http_reply_error(r, "INTERNAL", NULL);
-		return;
-	}
-	http_reply_json(r, 200, app_list(r, items, page, limit, db_i64(res, 0, "total")));
+	app_reply_list(r, res, page, limit);
 }
 
 void activity_list(struct http_req *r)

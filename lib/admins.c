@@ -361,7 +361,7 @@ void admins_list(struct http_req *r)
 	const char *q = http_query(r, "q"), *active = http_query(r, "is_active");
 	const char *ev = http_query(r, "event_id");
 	const char *pq = NULL, *pactive = NULL, *pev = NULL;
-	cJSON *errors = cJSON_CreateObject(), *items;
+	cJSON *errors = cJSON_CreateObject();
 	int64_t page, limit, id;
 	PGresult *res;
 	enum db_err e;
@@ -400,12 +400,7 @@ void admins_list(struct http_req *r)
 		app_reply_db_error(r, e);
 		return;
 	}
-	items = cJSON_Parse(db_str(res, 0, "items"));
-	if (items == NULL) {
-		http_reply_error(r, "INTERNAL", NULL);
-		return;
-	}
-	http_reply_json(r, 200, app_list(r, items, page, limit, db_i64(res, 0, "total")));
+	app_reply_list(r, res, page, limit);
 }
 
 void admins_create(struct http_req *r)

@@ -132,6 +132,18 @@ cJSON *app_list(struct http_req *r, cJSON *items, int64_t page, int64_t limit, i
 	return o;
 }
 
+void app_reply_list(struct http_req *r, PGresult *res, int64_t page, int64_t limit)
+{
+	cJSON *items = cJSON_Parse(db_str(res, 0, "items"));
+
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(items);
+		http_reply_error(r, "INTERNAL", NULL);
+		return;
+	}
+	http_reply_json(r, 200, app_list(r, items, page, limit, db_i64(res, 0, "total")));
+}
+
 void app_reply_object(struct http_req *r, int status, const char *name, cJSON *obj)
 {
 	cJSON *o = http_own(r, cJSON_CreateObject());

@@ -85,6 +85,10 @@ bool app_paging_or_reply(struct http_req *r, int64_t *page, int64_t *limit);
 /* {"items":items,"page","limit","total"} — takes over items. */
 cJSON *app_list(struct http_req *r, cJSON *items, int64_t page, int64_t limit, int64_t total);
 
+/* Answers 200 with app_list from a list query's one row: "items" (a JSON
+ * array PostgreSQL built) and "total"; 500 if items does not parse. */
+void app_reply_list(struct http_req *r, PGresult *res, int64_t page, int64_t limit);
+
 /* Replies 200/201 with {name: obj} (obj taken over). */
 void app_reply_object(struct http_req *r, int status, const char *name, cJSON *obj);
 

@@ -522,13 +522,7 @@ static bool filter_or_reply(struct http_req *r, struct event_filter *f)
 
 static void reply_list(struct http_req *r, const struct event_filter *f, PGresult *res)
 {
-	cJSON *items = cJSON_Parse(db_str(res, 0, "items"));
-
-	if (items == NULL) {
-		http_reply_error(r, "INTERNAL", NULL);
-		return;
-	}
-	http_reply_json(r, 200, app_list(r, items, f->page, f->limit, db_i64(res, 0, "total")));
+	app_reply_list(r, res, f->page, f->limit);
 }
 
 void event_list(struct http_req *r)

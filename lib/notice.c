@@ -113,7 +113,6 @@ static void list_reply(struct http_req *r, struct db_stmt *st, const char *event
 	int64_t page, limit;
 	PGresult *res;
 	enum db_err e;
-	cJSON *items;
 
 	if (!app_paging_or_reply(r, &page, &limit))
 		return;
@@ -129,13 +128,7 @@ static void list_reply(struct http_req *r, struct db_stmt *st, const char *event
 		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
 		return;
 	}
-	items = cJSON_Parse(db_str(res, 0, "items"));
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(items);
-		http_reply_error(r, "INTERNAL", NULL);
-		return;
-	}
-	http_reply_json(r, 200, app_list(r, items, page, limit, db_i64(res, 0, "total")));
+	app_reply_list(r, res, page, limit);
 }
 
 /* Runs a get statement with $1 = the event's key, $2 = the path's notice id

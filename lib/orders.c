@@ -247,7 +247,6 @@ void orders_list(struct http_req *r)
 	const char *params[N_FILTER + 2];
 	int64_t page, limit;
 	PGresult *res;
-	cJSON *items;
 
 	if (!filter_or_reply(r, &f) || !app_paging_or_reply(r, &page, &limit))
 		return;
@@ -256,13 +255,7 @@ void orders_list(struct http_req *r)
 	params[N_FILTER + 1] = db_param_i64(r->arena, (page - 1) * limit);
 	if ((res = app_row_or_reply(r, &q_list, params, "EVENT_NOT_FOUND")) == NULL)
 		return;
-	items = cJSON_Parse(db_str(res, 0, "items"));
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(items);
-		http_reply_error(r, "INTERNAL", NULL);
-		return;
-	}
-	http_reply_json(r, 200, app_list(r, items, page, limit, db_i64(res, 0, "total")));
+	app_reply_list(r, res, page, limit);
 }
 
 void orders_get(struct http_req *r)

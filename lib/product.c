@@ -500,7 +500,6 @@ void product_list(struct http_req *r)
 	int64_t page, limit;
 	PGresult *res;
 	enum db_err e;
-	cJSON *items;
 
 	if (!app_paging_or_reply(r, &page, &limit))
 		return;
@@ -517,13 +516,7 @@ void product_list(struct http_req *r)
 		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
 		return;
 	}
-	items = cJSON_Parse(db_str(res, 0, "items"));
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(items);
-		http_reply_error(r, "INTERNAL", NULL);
-		return;
-	}
-	http_reply_json(r, 200, app_list(r, items, page, limit, db_i64(res, 0, "total")));
+	app_reply_list(r, res, page, limit);
 }
 
 void product_get(struct http_req *r)
