@@ -7,16 +7,21 @@
 BUILD    ?= build
 CC       ?= cc
 PKGS     := libpq hiredis libcjson libcurl libqrencode openssl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Recursively expanded (=, not :=) and cached on first use: make reads the
+# Makefile before `deps` has installed the -dev packages, so flags read at
+# parse time would be empty on a new machine. The build recipes run after
+# deps (run/test/bench invoke a sub-make once deps is done), so the first
+# expansion happens with the packages present.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wno-format-nonliteral -Werror
 OPT      ?= -O2 -g
 CFLAGS   ?=
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Ilib $(PKG_CFLAGS) $(SAN)
 LDFLAGS  += $(SAN)
-LDLIBS   := $(PKG_LIBS) -lfcgi -lcrypt -lm -lxlsxwriter
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+LDLIBS   = $(PKG_LIBS) -lfcgi -lcrypt -lm -lxlsxwriter
+CHECK_LIBS = $(eval CHECK_LIBS := $$(shell pkg-config --libs check))$(CHECK_LIBS)
 
 TICKET_PORT      ?= 8080
 TEST_PORT        ?= 18080
@@ -34,9 +39,16 @@ ITEST_SRC := $(wildcard tests/integration/t_*.c)
 ITEST_LIB := $(filter-out $(ITEST_SRC),$(wildcard tests/integration/*.c))
 ITEST     := $(if $(ITEST_SRC),$(BUILD)/tests/integration)
 
-.PHONY: all help deps run test check-unit check-integration lint format asan bench clean stop
+.PHONY: all help deps run test check-unit check-integration check-browser lint format asan bench clean stop
 
-all: $(BUILD)/libticket.a $(WORKERS) $(TOOLS) $(UNIT) $(ITEST)
+# Third-party browser code, from npm (package-lock.json), served by nginx at
+# /vendor/ from the build output: never copied into public/, never a CDN.
+NODE_STAMP := node_modules/.package-lock.json
+VENDOR_FILES := qr-scanner/qr-scanner.min.js qr-scanner/qr-scanner-worker.min.js \
+                @noble/ed25519/index.js:noble-ed25519.js uplot/dist/uPlot.esm.js uplot/dist/uPlot.min.css
+VENDOR := $(foreach f,$(VENDOR_FILES),$(BUILD)/vendor/$(notdir $(lastword $(subst :, ,$(f)))))
+
+all: $(BUILD)/libticket.a $(WORKERS) $(TOOLS) $(UNIT) $(ITEST) $(VENDOR)
 
 help:
 	@echo "make            build everything into $(BUILD)/"
@@ -50,8 +62,18 @@ help:
 	@echo "make stop       stop a stack left running under TICKET_VAR"
 	@echo "make clean      remove build outputs"
 
+# Debian packages, then the npm packages of package-lock.json.
 deps:
 	@bash tools/deps.sh
+	@$(MAKE) --no-print-directory $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR): $(NODE_STAMP) | $(BUILD)/vendor
+	@set -e; for f in $(VENDOR_FILES); do src=$${f%%:*}; dst=$${f##*:}; \
+		cp node_modules/$$src $(BUILD)/vendor/$$(basename $$dst); done
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h | $(BUILD)/lib
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -72,10 +94,13 @@ $(ITEST): $(ITEST_SRC) $(ITEST_LIB) $(wildcard tests/integration/*.h) $(BUILD)/l
 	$(CC) $(CFLAGS) -Itests/integration $(LDFLAGS) $(ITEST_SRC) $(ITEST_LIB) \
 		$(BUILD)/libticket.a $(LDLIBS) $(CHECK_LIBS) -o $@
 
-$(BUILD)/lib $(BUILD)/tests:
+$(BUILD)/lib $(BUILD)/tests $(BUILD)/vendor:
 	mkdir -p $@
 
-run: deps all
+# run, test and bench install what is missing first, then build in a new
+# make: that one reads pkg-config with the -dev packages present.
+run: deps
+	@$(MAKE) --no-print-directory all
 	TICKET_PORT=$(TICKET_PORT) TICKET_BUILD=$(abspath $(BUILD)) TICKET_WORKER_DAEMON=$${TICKET_WORKER_DAEMON:-1} \
 		bash tools/stack.sh run
 
@@ -91,12 +116,13 @@ check-unit: $(UNIT)
 check-integration: all
 	rm -rf $(TEST_VAR)
 	TICKET_VAR=$(TEST_VAR) TICKET_PORT=$(TEST_PORT) TICKET_BUILD=$(abspath $(BUILD)) \
-		bash tools/stack.sh test bash tools/run-tests.sh $(abspath $(BUILD))
+		bash tools/stack.sh test bash tools/test-suites.sh $(abspath $(BUILD))
 	@# Sanitizer reports of the workers (make asan) land in their logs.
 	@if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" $(TEST_VAR)/log/*.log; then \
 		echo "sanitizer reports in the worker logs above"; exit 1; fi
 
-test: deps all lint check-unit check-integration
+test: deps
+	@$(MAKE) --no-print-directory all lint check-unit check-integration
 	@echo "make test: all suites passed"
 
 lint:
@@ -110,7 +136,8 @@ asan:
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		TEST_PORT=18280 test
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	bash tools/bench.sh
 
 clean:

@@ -24,7 +24,12 @@ PACKAGES=(
 	nginx
 	# tests, benchmarks, checks
 	check wrk hey zbar-tools librsvg2-bin unzip curl clang-format cppcheck valgrind
+	# page tests: Debian's Chromium driven by npm playwright-core, Hangul fonts
+	chromium fonts-noto-cjk nodejs
 )
+# npm: Debian's package, unless a Node.js that brings its own is installed
+# (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 # One dpkg-query for the whole list; it prints "name<TAB>status" for packages it
 # knows and exits non-zero if any is unknown, which is just "missing" here.

@@ -819,6 +819,7 @@ render_nginx_conf() {
 	conf=${conf//@PORT@/"$PORT"}
 	conf=${conf//@VAR@/"$VAR"}
 	conf=${conf//@ROOT@/"$ROOT"}
+	conf=${conf//@VENDOR@/"$BUILD/vendor"}
 	if [[ $conf =~ @[A-Z_]+@ ]]; then
 		die "$tpl: unknown placeholder ${BASH_REMATCH[0]}"
 	fi
