@@ -26,7 +26,7 @@
 #
 # Environment (all optional):
 #   BENCH_VAR             state directory, wiped at start (default build/bench-var)
-#   BENCH_PORT            nginx port (default 18480)
+#   BENCH_PORT            nginx port (default 18780)
 #   BENCH_OUT             report file (default BENCHMARKS.md in the repo root)
 #   BENCH_CONNECTIONS     rush connections (default 10000)
 #   BENCH_CAPACITY        tickets of the rush event (default 5000)
@@ -36,15 +36,17 @@
 #   TICKET_BUILD          binaries (default build/)
 #   TICKET_WORKERS_PUBLIC, TICKET_SOCKETS_PUBLIC, TICKET_FCGI_BACKLOG,
 #   TICKET_NGINX_WORKERS, TICKET_NGINX_PRIORITY
-#                         the stack's shape (defaults below: 2 workers on each
-#                         of 4 sockets, backlog 4096, one nginx worker at nice -10)
+#                         the stack's shape; unset, tools/stack.sh's defaults
+#                         (sized from the machine: on 2 cores and somaxconn
+#                         4096, 2 workers on each of 4 public sockets, backlog
+#                         4096, one nginx worker at nice -10)
 set -euo pipefail
 shopt -s nullglob
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${TICKET_BUILD:-$ROOT/build}
 VAR=${BENCH_VAR:-$ROOT/build/bench-var}
-PORT=${BENCH_PORT:-18480}
+PORT=${BENCH_PORT:-18780}
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 CONNS=${BENCH_CONNECTIONS:-10000}
 CAPACITY=${BENCH_CAPACITY:-5000}
@@ -62,20 +64,10 @@ BASE_CONNS=200
 # workers come close to the fixed rate the phase is about.
 PACED_WORKERS=10
 
-export TICKET_WORKERS_PUBLIC=${TICKET_WORKERS_PUBLIC:-2}
-export TICKET_SOCKETS_PUBLIC=${TICKET_SOCKETS_PUBLIC:-4}
-export TICKET_FCGI_BACKLOG=${TICKET_FCGI_BACKLOG:-4096}
-# One nginx worker: a single event loop keeps the 10 000 clients in one
-# FIFO. With two, each serves the half of the clients the kernel gave it, and
-# the one that gets less CPU serves its half slower: the rush's p99 was
-# 1.4–1.6× connections ÷ throughput with two, 1.2–1.3× with one
-# (nginx/README.md, "Tuning for the rush"). At a high priority it reads the
-# requests as they come, and they wait in the FIFO FastCGI backlogs.
-export TICKET_NGINX_WORKERS=${TICKET_NGINX_WORKERS:-1}
-if [ "$(id -u)" -eq 0 ]; then
-	export TICKET_NGINX_PRIORITY=${TICKET_NGINX_PRIORITY:--10}
-fi
-export TICKET_WORKERS=${TICKET_WORKERS:-1} # the idle families
+# No knob is turned here: the bench measures the stack's defaults, which
+# tools/stack.sh sizes from the machine (sockets, backlogs, workers, nginx
+# workers and priority) — the configuration `make run` and the production
+# units use untouched. Set a TICKET_* variable to measure another.
 export TICKET_VAR=$VAR TICKET_PORT=$PORT TICKET_BUILD=$BUILD
 unset TICKET_WORKER_DAEMON
 

@@ -18,18 +18,26 @@
 #   TICKET_PORT       nginx port on 127.0.0.1 (default 8080)
 #   TICKET_ROOT       repository root (default: the parent of this script's dir)
 #   TICKET_BUILD      where the binaries are (default $TICKET_ROOT/build)
-#   TICKET_WORKERS    worker processes per socket (default 3)
+#
+# The defaults are the tuned configuration, sized from the machine (what the
+# rush bench needs is what a plain `make run` does; nginx/README.md, "Tuning
+# for the rush", says why each is what it is):
+#   TICKET_FCGI_BACKLOG       listen backlog of each pool socket (default
+#                     net.core.somaxconn, at most 65535: the kernel caps it there)
+#   TICKET_SOCKETS_<FAMILY>   sockets (= spawn-fcgi instances) per family,
+#                     1 → <family>.sock; N > 1 → <family>-0.sock … -(N-1).sock,
+#                     all listed in the family's nginx upstream. Default 1, and
+#                     for public enough sockets that their backlogs together
+#                     hold 16 384 waiting requests (4 at somaxconn 4096)
+#   TICKET_WORKERS    worker processes per socket (default 3; for public,
+#                     4 × CPU cores over its sockets: 2 per socket on 2 cores)
 #   TICKET_WORKERS_<FAMILY>   per family override, e.g. TICKET_WORKERS_PUBLIC=16
 #                     (the fakes default to 1 and ignore TICKET_WORKERS: they may
 #                     keep their state in memory)
-#   TICKET_SOCKETS_<FAMILY>   sockets (= spawn-fcgi instances) per family,
-#                     default 1 → <family>.sock; N > 1 → <family>-0.sock … -(N-1).sock,
-#                     all listed in the family's nginx upstream
-#   TICKET_NGINX_WORKERS      nginx worker_processes (default auto = one per core)
-#   TICKET_NGINX_PRIORITY     nginx worker_priority, a nice value (default 0;
-#                     negative needs root)
-#   TICKET_FCGI_BACKLOG       listen backlog of each pool socket (default 1024,
-#                     capped by net.core.somaxconn)
+#   TICKET_NGINX_WORKERS      nginx worker_processes (default one per 4 cores,
+#                     at least 1: one event loop keeps a rush's clients in one FIFO)
+#   TICKET_NGINX_PRIORITY     nginx worker_priority, a nice value (default -10
+#                     as root, so nginx reads requests as they come; else 0)
 #   TICKET_FCGI_KEEPALIVE     idle connections nginx keeps per upstream per
 #                     nginx worker, with fastcgi_keep_conn on (default 0 = a new
 #                     connection per request: with prefork libfcgi workers, idle
@@ -82,12 +90,6 @@ usage() {
 # configuration
 # ---------------------------------------------------------------------------
 
-# abs_dir PATH: PATH made absolute (created if missing), symlinks kept.
-abs_dir() {
-	mkdir -p -- "$1"
-	(cd -- "$1" && pwd)
-}
-
 # Paths end up in nginx, PostgreSQL and Redis configs unquoted, and PostgreSQL
 # splits unix_socket_directories on commas: refuse anything but plain characters.
 check_path() {
@@ -100,7 +102,11 @@ setup_config() {
 	script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 	ROOT=${TICKET_ROOT:-$(dirname -- "$script_dir")}
 	ROOT=$(cd -- "$ROOT" && pwd) || die "TICKET_ROOT=$ROOT: no such directory"
-	VAR=$(abs_dir "${TICKET_VAR:-$ROOT/var}")
+	# The state directory as the user named it (absolute, symlinks kept), and
+	# where it really is: a checkout the service user cannot reach keeps its
+	# state elsewhere behind a symlink (place_state).
+	USER_VAR=$(realpath -m -s -- "${TICKET_VAR:-$ROOT/var}")
+	if [ -L "$USER_VAR" ]; then VAR=$(readlink -f -- "$USER_VAR"); else VAR=$USER_VAR; fi
 	BUILD=${TICKET_BUILD:-$ROOT/build}
 	if [ -d "$BUILD" ]; then BUILD=$(cd -- "$BUILD" && pwd); fi
 	PORT=${TICKET_PORT:-8080}
@@ -108,20 +114,23 @@ setup_config() {
 		die "TICKET_PORT=$PORT: not a port number"
 	fi
 	check_path TICKET_ROOT "$ROOT"
-	check_path TICKET_VAR "$VAR"
+	check_path TICKET_VAR "$USER_VAR"
 	check_path TICKET_BUILD "$BUILD"
-
-	RUN=$VAR/run
-	LOGD=$VAR/log
-	PGDATA=$VAR/pg
-	NGX=$VAR/nginx
-	ENVFILE=$VAR/env
 	BASE_URL=http://127.0.0.1:$PORT
+	# What the services run from: the checkout itself, or a staged copy of
+	# what they need when the service user cannot read the checkout (stage_app).
+	APP_ROOT=$ROOT
+	APP_BUILD=$BUILD
+	set_var_paths
 
-	# The longest socket path we make: run/super_admin-NN.sock, run/.s.PGSQL.5432.lock
-	if [ $((${#RUN} + 24)) -gt $SOCKET_PATH_MAX ]; then
-		die "TICKET_VAR=$VAR is too long for unix socket paths (max ~$((SOCKET_PATH_MAX - 28)) characters)"
+	if [ "$(id -u)" -eq 0 ]; then
+		IS_ROOT=1
+		RUN_USER=$SYSTEM_USER
+	else
+		IS_ROOT=0
+		RUN_USER=$(id -un)
 	fi
+	machine_defaults
 
 	# Validated here, in this shell: the helpers also run inside $(...),
 	# where a failure would only end the subshell.
@@ -132,24 +141,156 @@ setup_config() {
 	done
 	[[ ${TICKET_FCGI_KEEPALIVE:-0} =~ ^[0-9]+$ ]] ||
 		die "TICKET_FCGI_KEEPALIVE=$TICKET_FCGI_KEEPALIVE: want a number"
-	[[ ${TICKET_NGINX_WORKERS:-auto} =~ ^(auto|[1-9][0-9]?)$ ]] ||
-		die "TICKET_NGINX_WORKERS=$TICKET_NGINX_WORKERS: want auto or a number"
-	[[ ${TICKET_NGINX_PRIORITY:-0} =~ ^-?([0-9]|1[0-9]|20)$ ]] ||
-		die "TICKET_NGINX_PRIORITY=$TICKET_NGINX_PRIORITY: want a nice value, -20 … 20"
-	[[ ${TICKET_FCGI_BACKLOG:-1024} =~ ^[0-9]+$ ]] ||
-		die "TICKET_FCGI_BACKLOG=$TICKET_FCGI_BACKLOG: want a number"
+	[[ $NGINX_WORKERS =~ ^(auto|[1-9][0-9]?)$ ]] ||
+		die "TICKET_NGINX_WORKERS=$NGINX_WORKERS: want auto or a number"
+	[[ $NGINX_PRIORITY =~ ^-?([0-9]|1[0-9]|20)$ ]] ||
+		die "TICKET_NGINX_PRIORITY=$NGINX_PRIORITY: want a nice value, -20 … 20"
+	[[ $FCGI_BACKLOG =~ ^[0-9]+$ ]] ||
+		die "TICKET_FCGI_BACKLOG=$FCGI_BACKLOG: want a number"
 	[[ ${TICKET_PG_MAX_CONNECTIONS:-200} =~ ^[0-9]+$ ]] ||
 		die "TICKET_PG_MAX_CONNECTIONS=$TICKET_PG_MAX_CONNECTIONS: want a number"
 	[[ ${TICKET_START_TIMEOUT:-60} =~ ^[0-9]+$ ]] ||
 		die "TICKET_START_TIMEOUT=$TICKET_START_TIMEOUT: want seconds"
+}
 
-	if [ "$(id -u)" -eq 0 ]; then
-		IS_ROOT=1
-		RUN_USER=$SYSTEM_USER
-	else
-		IS_ROOT=0
-		RUN_USER=$(id -un)
+# machine_defaults: the knobs' defaults from this machine (see the header).
+# A rush keeps up to 10 000 requests in flight; each waits in a pool
+# socket's backlog for a free worker, and a full backlog is a 502. The
+# kernel caps a backlog at somaxconn, so the public family gets enough
+# sockets to hold 16 384 together, and nginx's least_conn keeps them level.
+# A worker waits on Redis or PostgreSQL for part of each request: 4 per core.
+machine_defaults() {
+	local cores somax
+	cores=$(nproc 2>/dev/null || echo 1)
+	somax=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo 4096)
+	[[ $somax =~ ^[0-9]+$ ]] && [ "$somax" -ge 128 ] || somax=4096
+	[ "$somax" -le 65535 ] || somax=65535
+	DEF_BACKLOG=$somax
+	DEF_PUBLIC_SOCKETS=$(((16384 + somax - 1) / somax))
+	[ "$DEF_PUBLIC_SOCKETS" -le 8 ] || DEF_PUBLIC_SOCKETS=8
+	DEF_PUBLIC_WORKERS=$(((4 * cores + DEF_PUBLIC_SOCKETS - 1) / DEF_PUBLIC_SOCKETS))
+	DEF_NGINX_WORKERS=$((cores / 4))
+	[ "$DEF_NGINX_WORKERS" -ge 1 ] || DEF_NGINX_WORKERS=1
+	if [ "$IS_ROOT" -eq 1 ]; then DEF_NGINX_PRIORITY=-10; else DEF_NGINX_PRIORITY=0; fi
+	FCGI_BACKLOG=${TICKET_FCGI_BACKLOG:-$DEF_BACKLOG}
+	NGINX_WORKERS=${TICKET_NGINX_WORKERS:-$DEF_NGINX_WORKERS}
+	NGINX_PRIORITY=${TICKET_NGINX_PRIORITY:-$DEF_NGINX_PRIORITY}
+}
+
+# set_var_paths: the paths under the state directory $VAR.
+set_var_paths() {
+	check_path TICKET_VAR "$VAR"
+	RUN=$VAR/run
+	LOGD=$VAR/log
+	PGDATA=$VAR/pg
+	NGX=$VAR/nginx
+	ENVFILE=$VAR/env
+	# The longest socket path we make: run/super_admin-NN.sock, run/.s.PGSQL.5432.lock
+	if [ $((${#RUN} + 24)) -gt $SOCKET_PATH_MAX ]; then
+		die "TICKET_VAR=$VAR is too long for unix socket paths (max ~$((SOCKET_PATH_MAX - 28)) characters)"
 	fi
+}
+
+# reachable PATH: the run user can enter PATH, or, if PATH does not exist
+# yet, its nearest existing parent.
+reachable() {
+	local p=$1
+	while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname -- "$p"); done
+	[ "$IS_ROOT" -eq 0 ] && return 0
+	as_run test -x "$p"
+}
+
+# place_state: make the state directory exist where the run user can use it.
+# As root, services run as $SYSTEM_USER, which cannot pass through a 0700
+# directory such as /root or a mktemp -d checkout. The state then lives in
+# STATE_HOME/<hash of the path the user gave>, and the given path becomes a
+# symlink to it: ./var still holds env, logs and data for the user and the
+# tools, and no permission outside the checkout and the state changes.
+# Removing the symlink (rm -rf ./var, as make test does for a fresh start)
+# forgets that state: the next start empties it.
+readonly STATE_HOME=/var/lib/ticketd-stack
+place_state() {
+	if [ -L "$USER_VAR" ] || reachable "$USER_VAR"; then
+		if [ -L "$USER_VAR" ]; then
+			mkdir -p -- "$(readlink -f -- "$USER_VAR")"
+		else
+			mkdir -p -- "$USER_VAR"
+		fi
+		VAR=$(readlink -f -- "$USER_VAR")
+		set_var_paths
+		return 0
+	fi
+	local hash real
+	hash=$(printf '%s' "$USER_VAR" | sha256sum | cut -c1-16)
+	real=$STATE_HOME/$hash
+	if [ -d "$USER_VAR" ]; then
+		[ -z "$(find "$USER_VAR" -mindepth 1 -maxdepth 1 -print -quit)" ] ||
+			die "TICKET_VAR=$USER_VAR is a directory $RUN_USER cannot reach (a 0700 parent?) and not empty; remove it or pick another TICKET_VAR"
+		rmdir -- "$USER_VAR"
+	elif [ -e "$USER_VAR" ]; then
+		die "TICKET_VAR=$USER_VAR exists and is not a directory"
+	fi
+	if [ -d "$real" ]; then
+		# Its symlink was removed: a fresh start, unless something still runs there.
+		VAR=$real
+		set_var_paths
+		if pg_running || redis_running || nginx_running; then
+			die "a stack still runs in $real (its link $USER_VAR was removed); stop it: TICKET_VAR=$real tools/stack.sh stop"
+		fi
+		[ -e "$real/.ticketd-stack" ] || die "$real exists and is not a stack directory"
+		rm -rf -- "$real"
+	fi
+	mkdir -p -- "$STATE_HOME" "$real"
+	chmod 0755 -- "$STATE_HOME"
+	mkdir -p -- "$(dirname -- "$USER_VAR")"
+	ln -s -- "$real" "$USER_VAR"
+	log "$RUN_USER cannot reach $USER_VAR: state kept in $real ($USER_VAR links to it)"
+	VAR=$real
+	set_var_paths
+}
+
+# stage_app: when the run user cannot read the checkout (a clone under /root),
+# copy what the services run from — the binaries, the static pages, the
+# vendor files, the migrations — into $VAR/app, and run them from there.
+# Copied at every start (a changed page or binary is picked up by the next
+# start); binaries keep their mtime, so a pool restarts only when its
+# binary changed. A reachable checkout is used in place.
+STAGE_DIRS=(public sql templates)
+stage_app() {
+	APP_ROOT=$ROOT
+	APP_BUILD=$BUILD
+	[ "$IS_ROOT" -eq 1 ] || return 0
+	local probe=$BUILD/ticketctl
+	[ -e "$probe" ] || probe=$BUILD
+	if as_run test -r "$ROOT/sql/0001_init.sql" -a -r "$ROOT/public/index.html" -a -x "$probe"; then
+		return 0
+	fi
+	local app=$VAR/app d f tmp
+	APP_ROOT=$app
+	APP_BUILD=$app/bin
+	mkdir -p -- "$app/bin" "$app/bin/vendor"
+	for d in "${STAGE_DIRS[@]}"; do
+		[ -d "$ROOT/$d" ] || continue
+		rm -rf -- "$app/$d.new"
+		cp -R -- "$ROOT/$d" "$app/$d.new"
+		rm -rf -- "$app/$d"
+		mv -- "$app/$d.new" "$app/$d"
+	done
+	for f in "$BUILD"/*; do
+		# The binaries only (not libticket.a, the tests or the state dirs);
+		# rename over the old copy, which a running worker may still execute.
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		tmp=$app/bin/.${f##*/}.tmp
+		cp -p -- "$f" "$tmp"
+		mv -f -- "$tmp" "$app/bin/${f##*/}"
+	done
+	if [ -d "$BUILD/vendor" ]; then
+		rm -rf -- "$app/bin/vendor"
+		cp -R -- "$BUILD/vendor" "$app/bin/vendor"
+	fi
+	chown -R "$RUN_USER:$RUN_GROUP" -- "$app"
+	chmod -R u=rwX,g=rX,o= -- "$app"
+	log "$RUN_USER cannot read $ROOT: running a copy staged in $app"
 }
 
 # nolock CMD...: run CMD without the stack lock's descriptor. Every daemon
@@ -319,8 +460,6 @@ prepare_dirs() {
 
 	as_run test -w "$VAR" -a -x "$RUN" ||
 		die "$RUN_USER cannot write $VAR (a parent directory closed to it?); pick another TICKET_VAR"
-	as_run test -x "$ROOT" -a -r "$ROOT/public" -o ! -e "$ROOT/public" ||
-		die "$RUN_USER cannot read $ROOT/public (nginx serves it as $RUN_USER); open the path or clone elsewhere"
 }
 
 ensure_secret() {
@@ -351,11 +490,11 @@ write_env() {
 		kv TICKET_VAR "$VAR"
 		kv TICKET_PORT "$PORT"
 		kv TICKET_BASE_URL "$BASE_URL"
-		kv TICKET_ROOT "$ROOT"
+		kv TICKET_ROOT "$APP_ROOT"
 		kv TICKET_BUILD "$BUILD"
 		kv TICKET_RUN_DIR "$RUN"
 		kv TICKET_LOG_DIR "$LOGD"
-		kv TICKET_PUBLIC_DIR "$ROOT/public"
+		kv TICKET_PUBLIC_DIR "$APP_ROOT/public"
 		kv TICKET_PG "host=$RUN dbname=ticketd user=ticketd"
 		kv TICKET_REDIS "$RUN/redis.sock"
 		kv TICKET_JWT_SECRET "$JWT_SECRET"
@@ -538,7 +677,7 @@ stop_redis() {
 # ---------------------------------------------------------------------------
 
 run_ticketctl() {
-	local ctl=$BUILD/ticketctl
+	local ctl=$APP_BUILD/ticketctl
 	if [ ! -x "$ctl" ]; then
 		warn "$ctl missing: skipping migrate and seed-demo"
 		return 0
@@ -547,7 +686,7 @@ run_ticketctl() {
 	for sub in migrate seed-demo; do
 		log "ticketctl $sub"
 		printf '\n==== %s ticketctl %s\n' "$(date -Is)" "$sub" >>"$LOGD/ticketctl.log"
-		(cd -- "$ROOT" && as_run "$ctl" "$sub") >>"$LOGD/ticketctl.log" 2>&1 || {
+		(cd -- "$APP_ROOT" && as_run "$ctl" "$sub") >>"$LOGD/ticketctl.log" 2>&1 || {
 			tail_log "$LOGD/ticketctl.log"
 			die "ticketctl $sub failed"
 		}
@@ -562,8 +701,8 @@ daemon_running() {
 
 start_daemon() {
 	[ "${TICKET_WORKER_DAEMON:-0}" = 1 ] || return 0
-	if [ ! -x "$BUILD/ticketctl" ]; then
-		warn "TICKET_WORKER_DAEMON=1 but $BUILD/ticketctl is missing"
+	if [ ! -x "$APP_BUILD/ticketctl" ]; then
+		warn "TICKET_WORKER_DAEMON=1 but $APP_BUILD/ticketctl is missing"
 		return 0
 	fi
 	if daemon_running; then
@@ -573,7 +712,7 @@ start_daemon() {
 	log "starting ticketctl worker"
 	# setsid: a Ctrl-C meant for `stack.sh run` must reach only the script,
 	# which then stops everything in order.
-	(cd -- "$ROOT" && nolock setpriv_or_exec setsid "$BUILD/ticketctl" worker) \
+	(cd -- "$APP_ROOT" && nolock setpriv_or_exec setsid "$APP_BUILD/ticketctl" worker) \
 		</dev/null >>"$LOGD/worker.log" 2>&1 &
 	echo $! >"$RUN/worker.pid"
 }
@@ -615,7 +754,9 @@ pool_workers() {
 	if is_fake "$1"; then
 		n=${!var:-1}
 	else
-		n=${!var:-${TICKET_WORKERS:-3}}
+		local def=3
+		[ "$1" = public ] && def=$DEF_PUBLIC_WORKERS
+		n=${!var:-${TICKET_WORKERS:-$def}}
 	fi
 	positive_int "$var" "$n"
 	echo "$n"
@@ -624,7 +765,9 @@ pool_workers() {
 pool_socket_count() {
 	local var n
 	var=TICKET_SOCKETS_$(upper "$1")
-	n=${!var:-1}
+	local def=1
+	[ "$1" = public ] && def=$DEF_PUBLIC_SOCKETS
+	n=${!var:-$def}
 	positive_int "$var" "$n"
 	[ "$n" -le 64 ] || die "$var=$n: at most 64"
 	echo "$n"
@@ -675,7 +818,7 @@ start_pool_instance() {
 	kill_pids "$fam" 50 $(pidfile_pids "$pidf")
 	rm -f -- "$pidf" "$sock"
 
-	local args=(-s "$sock" -M 0660 -F "$workers" -P "$pidf" -b "${TICKET_FCGI_BACKLOG:-1024}" -d "$ROOT")
+	local args=(-s "$sock" -M 0660 -F "$workers" -P "$pidf" -b "$FCGI_BACKLOG" -d "$APP_ROOT")
 	if [ "$IS_ROOT" -eq 1 ]; then
 		args+=(-u "$RUN_USER" -g "$RUN_GROUP" -U "$RUN_USER" -G "$RUN_GROUP")
 	fi
@@ -713,7 +856,7 @@ start_pools() {
 	local fam bin workers inst skipped=()
 	POOLS_STARTED=0
 	for fam in "${POOLS[@]}"; do
-		bin=$BUILD/$fam
+		bin=$APP_BUILD/$fam
 		if [ ! -x "$bin" ]; then
 			if is_fake "$fam"; then
 				skipped+=("$fam")
@@ -805,21 +948,22 @@ render_nginx_conf() {
 	if [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; then nofile=65536; fi
 	# A client connection and, while its request waits for a worker, an
 	# upstream one: 10 000 clients take up to 20 000 of one nginx worker.
-	# The pool is sized for that whatever the file limit (which can only
-	# make nginx warn at start); a pool too small makes nginx close idle
-	# keep-alive clients to reuse their slots.
+	# 32 768 where the file limit allows; else as many as the limit (each
+	# connection is a descriptor, and nginx warns at start about more).
+	# Production raises the limit (LimitNOFILE=65536 in the unit).
 	local conns=32768
+	[ "$nofile" -ge "$conns" ] || conns=$nofile
 	conf=${conf//@USER_DIRECTIVE@/"$user_directive"}
 	conf=${conf//@FCGI_KEEP_CONN@/"$keep_conn"}
 	conf=${conf//@NOFILE@/"$nofile"}
 	conf=${conf//@NGINX_CONNECTIONS@/"$conns"}
-	conf=${conf//@NGINX_WORKERS@/"${TICKET_NGINX_WORKERS:-auto}"}
-	conf=${conf//@NGINX_PRIORITY@/"${TICKET_NGINX_PRIORITY:-0}"}
+	conf=${conf//@NGINX_WORKERS@/"$NGINX_WORKERS"}
+	conf=${conf//@NGINX_PRIORITY@/"$NGINX_PRIORITY"}
 	conf=${conf//@UPSTREAMS@/"$(render_upstreams)"}
 	conf=${conf//@PORT@/"$PORT"}
 	conf=${conf//@VAR@/"$VAR"}
-	conf=${conf//@ROOT@/"$ROOT"}
-	conf=${conf//@VENDOR@/"$BUILD/vendor"}
+	conf=${conf//@ROOT@/"$APP_ROOT"}
+	conf=${conf//@VENDOR@/"$APP_BUILD/vendor"}
 	if [[ $conf =~ @[A-Z_]+@ ]]; then
 		die "$tpl: unknown placeholder ${BASH_REMATCH[0]}"
 	fi
@@ -989,6 +1133,7 @@ on_start_exit() {
 
 do_start() {
 	ensure_user
+	place_state
 	lock_stack
 	STARTING=1
 	local was_running=0
@@ -998,6 +1143,7 @@ do_start() {
 		die "127.0.0.1:$PORT is already in use (another stack? set TICKET_PORT)"
 	fi
 	prepare_dirs
+	stage_app
 	ensure_secret
 	write_env
 	export_env
@@ -1019,6 +1165,10 @@ do_start() {
 
 do_stop() {
 	STARTING=0
+	if [ ! -d "$VAR" ]; then
+		log "nothing to stop ($USER_VAR does not exist)"
+		return 0
+	fi
 	[ -n "${RUN_GROUP:-}" ] || ensure_user
 	[ -n "$LOCK_FD" ] || lock_stack 20 force
 	stop_nginx
@@ -1151,13 +1301,18 @@ cmd_run() {
 	done
 }
 
+# Globals, not locals of cmd_test: the EXIT trap can fire after cmd_test's
+# frame is gone (a die in a subshell-free helper ends the script from there),
+# and under set -u a local would then be unbound.
+TEST_CMD_PID=
+TEST_STOPPED=0
+
 cmd_test() {
 	[ "$#" -gt 0 ] || die "usage: tools/stack.sh test CMD [ARG...]"
-	local cmd_pid='' stopped=0
 	# shellcheck disable=SC2317
 	cleanup() {
-		[ "$stopped" -eq 1 ] && return 0
-		stopped=1
+		[ "$TEST_STOPPED" -eq 1 ] && return 0
+		TEST_STOPPED=1
 		do_stop
 	}
 	# shellcheck disable=SC2317
@@ -1166,12 +1321,12 @@ cmd_test() {
 		trap - INT TERM HUP
 		restore_output
 		log "SIG$sig received; stopping"
-		if [ -n "$cmd_pid" ]; then
+		if [ -n "$TEST_CMD_PID" ]; then
 			# CMD and its direct children (make → test runner): a background
 			# job ignores SIGINT, so everything gets SIGTERM.
-			pkill -TERM -P "$cmd_pid" 2>/dev/null || true
-			kill -TERM "$cmd_pid" 2>/dev/null || true
-			wait "$cmd_pid" 2>/dev/null || true
+			pkill -TERM -P "$TEST_CMD_PID" 2>/dev/null || true
+			kill -TERM "$TEST_CMD_PID" 2>/dev/null || true
+			wait "$TEST_CMD_PID" 2>/dev/null || true
 		fi
 		cleanup
 		trap - EXIT
@@ -1195,12 +1350,12 @@ cmd_test() {
 	# because background jobs otherwise read /dev/null.
 	local rc
 	"$@" <&0 &
-	cmd_pid=$!
+	TEST_CMD_PID=$!
 	set +e
-	wait "$cmd_pid"
+	wait "$TEST_CMD_PID"
 	rc=$?
 	set -e
-	cmd_pid=
+	TEST_CMD_PID=
 	cleanup
 	trap - EXIT
 	exit "$rc"
