@@ -39,7 +39,7 @@ ITEST_SRC := $(wildcard tests/integration/t_*.c)
 ITEST_LIB := $(filter-out $(ITEST_SRC),$(wildcard tests/integration/*.c))
 ITEST     := $(if $(ITEST_SRC),$(BUILD)/tests/integration)
 
-.PHONY: all help deps run test check-unit check-integration check-browser lint format asan bench clean stop
+.PHONY: fresh-check all help deps run test check-unit check-integration check-browser lint format asan bench clean stop
 
 # Third-party browser code, from npm (package-lock.json), served by nginx at
 # /vendor/ from the build output: never copied into public/, never a CDN.
@@ -60,6 +60,8 @@ help:
 	@echo "make asan       build with ASan+UBSan into build-asan/ and run the tests"
 	@echo "make bench      start the stack and measure (writes BENCHMARKS.md)"
 	@echo "make stop       stop a stack left running under TICKET_VAR"
+	@echo "make fresh-check  make test on a new Debian 12 root (debootstrap, chroot; slow)"
+	@echo "make install    install into DESTDIR/PREFIX (see systemd/README.md)"
 	@echo "make clean      remove build outputs"
 
 # Debian packages, then the npm packages of package-lock.json.
@@ -139,6 +141,11 @@ asan:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	bash tools/bench.sh
+
+# The first run on a new machine: a Debian 12 minbase root with only make,
+# git and ca-certificates, a clone under /root, make test in a chroot.
+fresh-check:
+	bash tools/fresh-check.sh
 
 clean:
 	rm -rf build build-asan

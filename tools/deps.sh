@@ -9,8 +9,8 @@ set -euo pipefail
 
 # The one list. Keep it sorted by purpose, one package per word.
 PACKAGES=(
-	# build
-	build-essential pkg-config
+	# build; the stack script's process tools
+	build-essential pkg-config procps
 	# FastCGI: library, cgi-fcgi bridge, spawner
 	libfcgi-dev libfcgi-bin spawn-fcgi
 	# PostgreSQL client library and server
