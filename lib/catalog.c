@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "kv.h"
 #include "log.h"
 #include "tk.h"
 
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #define CATALOG_SLOTS 32
+/* Raised (INCR) after every committed change to what the catalog holds. */
+#define CATALOG_VERSION_KEY "ticketd:catalog:version"
 
 /* One round trip: the event and its active products with their quota uses,
  * as JSON. Instants as epoch milliseconds. */
@@ -41,6 +44,7 @@ static struct db_stmt q_load = DB_STMT(
 struct slot {
 	struct catalog_event *ev; /* NULL = free */
 	int64_t used_ms;
+	int64_t version; /* CATALOG_VERSION_KEY when ev was loaded; -1 unknown */
 };
 
 static struct slot slots[CATALOG_SLOTS];
@@ -156,6 +160,33 @@ static struct catalog_event *event_from_json(const cJSON *j)
 	return ev;
 }
 
+/* The catalog version now: 0 before the first change, -1 when Redis cannot
+ * say (then only the TTL bounds how old an entry may be). */
+static int64_t version_now(struct arena *a)
+{
+	const char *argv[] = {"GET", CATALOG_VERSION_KEY};
+	redisReply *rep;
+	int64_t v;
+
+	if (kv_cmd(a, 2, argv, &rep) != KV_OK)
+		return -1;
+	if (rep->type == REDIS_REPLY_NIL)
+		return 0;
+	if (rep->type != REDIS_REPLY_STRING || !tk_parse_i64(rep->str, 0, INT64_MAX, &v))
+		return -1;
+	return v;
+}
+
+void catalog_changed(struct arena *a)
+{
+	const char *argv[] = {"INCR", CATALOG_VERSION_KEY};
+	redisReply *rep;
+
+	catalog_flush();
+	if (kv_cmd(a, 2, argv, &rep) != KV_OK)
+		log_event(LOG_WARN, "catalog_version_bump_failed", NULL); /* the TTL bounds it */
+}
+
 enum catalog_err catalog_get(struct arena *a, const char *code, const struct catalog_event **out)
 {
 	int64_t now = tk_now_ms();
@@ -164,16 +195,22 @@ enum catalog_err catalog_get(struct arena *a, const char *code, const struct cat
 	enum db_err e;
 	cJSON *j;
 	struct catalog_event *ev;
+	int64_t version;
 
 	if (!tk_valid_event_code(code))
 		return CATALOG_NOT_FOUND;
+	/* Read before PostgreSQL: a change committed after this read raises
+	 * the version past what the entry is labelled with, so the next
+	 * request reloads; an entry can never carry a version newer than its
+	 * data. */
+	version = version_now(a);
 	for (size_t i = 0; i < CATALOG_SLOTS; i++) {
 		if (slots[i].ev && strcmp(slots[i].ev->code, code) == 0)
 			hit = &slots[i];
 		if (slots[i].ev == NULL || slots[i].used_ms < victim->used_ms)
 			victim = &slots[i];
 	}
-	if (hit && now - hit->ev->loaded_ms < ttl_ms()) {
+	if (hit && now - hit->ev->loaded_ms < ttl_ms() && version >= 0 && hit->version == version) {
 		hit->used_ms = now;
 		*out = hit->ev;
 		return CATALOG_OK;
@@ -208,6 +245,7 @@ enum catalog_err catalog_get(struct arena *a, const char *code, const struct cat
 	event_free(victim->ev);
 	victim->ev = ev;
 	victim->used_ms = now;
+	victim->version = version;
 	*out = ev;
 	return CATALOG_OK;
 }

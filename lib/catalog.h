@@ -2,12 +2,16 @@
  * catalog.h — what an exhibition sells, as the booking path needs it, cached
  * in the worker.
  *
- * The rush path must not touch PostgreSQL for every attempt: a sold-out
- * answer costs one Redis call. So each worker keeps the event, its products
- * and what each product takes from which quota in memory, reloaded when
- * older than TICKET_CATALOG_TTL_MS (default 2000 ms). Admin changes to
- * products therefore reach the booking path within that time; capacity
- * changes go to Redis at once and do not depend on the cache.
+ * The rush path must not touch PostgreSQL for every attempt. So each worker
+ * keeps the event, its products and what each product takes from which
+ * quota in memory. An entry is used only while it carries the current
+ * catalog version, a counter in Redis that every committed admin change
+ * to events, products or quotas raises (catalog_changed) before it
+ * answers: the very next customer request, on any worker, sees the change.
+ * The check costs one Redis GET. When Redis cannot answer, entries live at
+ * most TICKET_CATALOG_TTL_MS (default 2000 ms), which also bounds changes
+ * made behind the API's back (SQL by hand). Capacity changes go to Redis
+ * at once and do not depend on the cache.
  *
  * Entries are worker-lifetime memory (not the request arena); a pointer
  * returned by catalog_get stays valid until the next catalog_get.
@@ -70,5 +74,11 @@ const struct catalog_product *catalog_product(const struct catalog_event *ev, in
 
 /* Drops every cached entry (tests, admin changes in this worker). */
 void catalog_flush(void);
+
+/* After a committed change to an event, its products or its quotas: raises
+ * the catalog version so no worker's cache answers with the old data.
+ * Call after db_commit and before replying. A Redis failure is logged; the
+ * TTL then bounds the staleness. */
+void catalog_changed(struct arena *a);
 
 #endif

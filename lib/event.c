@@ -4,6 +4,7 @@
 #include "activity.h"
 #include "app.h"
 #include "audit.h"
+#include "catalog.h"
 #include "db.h"
 #include "json.h"
 #include "perm.h"
@@ -328,6 +329,7 @@ void event_create(struct http_req *r)
 	cJSON_Delete(sum);
 	if (e != DB_OK || (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	reply_event(r, 201, db_str(res, 0, "obj"), 0);
 	return;
 fail:
@@ -387,6 +389,7 @@ void event_update(struct http_req *r)
 	cJSON_Delete(sum);
 	if (e != DB_OK || (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	reply_event(r, 200, db_str(res, 0, "obj"), 0);
 	return;
 fail:
@@ -413,6 +416,7 @@ void event_delete(struct http_req *r)
 	cJSON_Delete(sum);
 	if (e != DB_OK || (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	reply_event(r, 200, db_str(res, 0, "obj"), 0);
 	return;
 fail:
@@ -450,6 +454,7 @@ static void set_active(struct http_req *r, bool active)
 	cJSON_Delete(sum);
 	if (e != DB_OK || (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	reply_event(r, 200, db_str(res, 0, "obj"), 0);
 	return;
 fail:

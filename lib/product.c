@@ -577,6 +577,7 @@ void product_create(struct http_req *r)
 	if ((e = audit_log(r, r->event_id, "product.create", "product", pid, sum)) != DB_OK ||
 	    (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	if (sets)
 		reconcile_after(r, pid);
 	reply_product(r, 201, db_str(res, 0, "obj"));
@@ -654,6 +655,7 @@ void product_update(struct http_req *r)
 	if ((e = audit_log(r, r->event_id, "product.update", "product", pids, sum)) != DB_OK ||
 	    (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	if (cJSON_GetObjectItemCaseSensitive(changes, "quota_ids") ||
 	    cJSON_GetObjectItemCaseSensitive(changes, "items") ||
 	    cJSON_GetObjectItemCaseSensitive(changes, "type"))
@@ -694,6 +696,7 @@ void product_delete(struct http_req *r)
 	if ((e = audit_log(r, r->event_id, "product.delete", "product", pids, sum)) != DB_OK ||
 	    (e = db_commit()) != DB_OK)
 		goto fail;
+	catalog_changed(r->arena);
 	reply_product(r, 200, db_str(res, 0, "obj"));
 	return;
 fail:

@@ -4,6 +4,7 @@
 #include "activity.h"
 #include "app.h"
 #include "audit.h"
+#include "catalog.h"
 #include "db.h"
 #include "json.h"
 #include "kv.h"
@@ -585,6 +586,7 @@ void quota_update(struct http_req *r)
 		return;
 	}
 	if (per_day_change) {
+		catalog_changed(r->arena); /* the products' per-day shape */
 		/* Drop the old shape's counters (holds made with a stale catalog
 		 * then find none and retry after a rebuild) and build the new. */
 		const char **argv = arena_calloc(r->arena, n_lines + 1, sizeof(*argv));
