@@ -17,8 +17,10 @@
 #                  changes are not in the clone)
 #   FRESH_KEEP=1   leave the root in place afterwards (to look inside)
 #
-# This machine's apt sources and npm configuration are copied in, as a new
-# machine of the same site would have them; no package is copied. Slow (tens
+# This machine's site configuration is copied in, as a new machine of the
+# same site would have it: the apt sources, the npm settings, and the site's
+# own CA certificates (/usr/local/share/ca-certificates, and the file npm's
+# `cafile` names), which a TLS-inspecting egress needs. No package is copied. Slow (tens
 # of minutes): not part of make test or CI. Its last duration is recorded in
 # BENCHMARKS.md.
 set -euo pipefail
@@ -93,8 +95,15 @@ if ls /etc/apt/sources.list.d/*.sources >/dev/null 2>&1; then
 	done
 fi
 for f in /etc/npmrc /root/.npmrc; do
-	[ -f "$f" ] && install -D -m 0600 -- "$f" "$chroot_dir$f"
+	[ -f "$f" ] || continue
+	install -D -m 0600 -- "$f" "$chroot_dir$f"
+	ca=$(sed -n 's/^[[:space:]]*cafile[[:space:]]*=[[:space:]]*//p' "$f" | tail -n 1)
+	if [ -n "$ca" ] && [ -f "$ca" ]; then install -D -m 0644 -- "$ca" "$chroot_dir$ca"; fi
 done
+if [ -d /usr/local/share/ca-certificates ]; then
+	mkdir -p -- "$chroot_dir/usr/local/share/ca-certificates"
+	cp -R -- /usr/local/share/ca-certificates/. "$chroot_dir/usr/local/share/ca-certificates/"
+fi
 cp -- /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
 
 mount -t proc proc "$chroot_dir/proc"
@@ -118,6 +127,8 @@ in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-re
 	tail -n 20 "$dir/apt.log" >&2
 	die "apt-get install make git failed in the new root"
 }
+# The site's CAs into the new root's trust store (ca-certificates is in now).
+in_root update-ca-certificates >>"$dir/apt.log" 2>&1 || true
 chmod 0700 "$chroot_dir/root"
 
 commit=$(git -C "$root" rev-parse "$ref")
