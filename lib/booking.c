@@ -129,16 +129,14 @@ void booking_products(struct http_req *r)
 	size_t n = 0;
 	cJSON *items, *root;
 	int64_t now = tk_now_ms();
+	const char *why;
 
 	if (!event_or_reply(r, &ev))
 		return;
 	if (date && *date == '\0')
 		date = NULL;
-	if (date && (!tk_valid_date(date) || strcmp(date, ev->starts_on) < 0 ||
-	             strcmp(date, ev->ends_on) > 0)) {
-		cJSON *errors = cJSON_CreateObject();
-		json_field_error(r, errors, "date", "invalid");
-		json_reply_validation(r, errors);
+	if (date && (why = catalog_date_problem(ev, date)) != NULL) {
+		json_reply_field(r, "date", why);
 		return;
 	}
 	lines = arena_calloc(r->arena, ev->n_products * CATALOG_MAX_QUOTAS + 1, sizeof(*lines));
@@ -394,11 +392,9 @@ void booking_reserve(struct http_req *r)
 	if (needs_date && date == NULL) {
 		json_field_error(r, errors, "visit_date", "required");
 	} else if (date) {
-		char today[11];
-		tk_today_seoul(today);
-		if (strcmp(date, ev->starts_on) < 0 || strcmp(date, ev->ends_on) > 0 ||
-		    strcmp(date, today) < 0)
-			json_field_error(r, errors, "visit_date", "invalid");
+		const char *why = catalog_date_problem(ev, date);
+		if (why)
+			json_field_error(r, errors, "visit_date", why);
 	}
 	if (cJSON_GetArraySize(errors) > 0) {
 		json_reply_validation(r, errors);

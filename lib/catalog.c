@@ -26,6 +26,7 @@ static struct db_stmt q_load = DB_STMT(
     " 'sale_starts_ms', (EXTRACT(EPOCH FROM e.sale_starts_at) * 1000)::bigint,"
     " 'sale_ends_ms', (EXTRACT(EPOCH FROM e.sale_ends_at) * 1000)::bigint,"
     " 'queue_enabled', e.queue_enabled,"
+    " 'closed_weekdays', to_json(e.closed_weekdays), 'closed_dates', to_json(e.closed_dates),"
     " 'products', COALESCE((SELECT json_agg(json_build_object("
     "   'id', p.id, 'type', p.type, 'name', p.name, 'price', p.price, 'dated', p.dated,"
     "   'max_per_order', p.max_per_order, 'admits', p.admits,"
@@ -67,6 +68,7 @@ static void event_free(struct catalog_event *ev)
 	for (size_t i = 0; i < ev->n_products; i++)
 		free(ev->products[i].name);
 	free(ev->products);
+	free(ev->closed_dates);
 	free(ev->title);
 	free(ev);
 }
@@ -96,6 +98,31 @@ static bool boolean(const cJSON *o, const char *k)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
+static bool closed_days_from_json(struct catalog_event *ev, const cJSON *j)
+{
+	const cJSON *x, *dates = cJSON_GetObjectItemCaseSensitive(j, "closed_dates");
+	int n = cJSON_GetArraySize(dates);
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "closed_weekdays"))
+	{
+		int d = (int)cJSON_GetNumberValue(x);
+		if (d >= 1 && d <= 7)
+			ev->closed_weekdays |= (uint8_t)(1u << d);
+	}
+	if (n <= 0)
+		return true;
+	ev->closed_dates = calloc((size_t)n, sizeof(*ev->closed_dates));
+	if (ev->closed_dates == NULL)
+		return false;
+	cJSON_ArrayForEach(x, dates)
+	{
+		const char *d = cJSON_GetStringValue(x);
+		if (d && tk_valid_date(d) && ev->n_closed_dates < (size_t)n)
+			snprintf(ev->closed_dates[ev->n_closed_dates++], 11, "%s", d);
+	}
+	return true;
+}
+
 static struct catalog_event *event_from_json(const cJSON *j)
 {
 	struct catalog_event *ev = calloc(1, sizeof(*ev));
@@ -116,6 +143,10 @@ static struct catalog_event *event_from_json(const cJSON *j)
 	ev->sale_starts_ms = num(j, "sale_starts_ms");
 	ev->sale_ends_ms = num(j, "sale_ends_ms");
 	ev->queue_enabled = boolean(j, "queue_enabled");
+	if (!closed_days_from_json(ev, j)) {
+		event_free(ev);
+		return NULL;
+	}
 	ev->products = calloc((size_t)(n > 0 ? n : 1), sizeof(*ev->products));
 	if (ev->title == NULL || ev->products == NULL) {
 		event_free(ev);
@@ -248,6 +279,25 @@ enum catalog_err catalog_get(struct arena *a, const char *code, const struct cat
 	victim->version = version;
 	*out = ev;
 	return CATALOG_OK;
+}
+
+const char *catalog_date_problem(const struct catalog_event *ev, const char *date)
+{
+	char today[11];
+
+	if (!tk_valid_date(date))
+		return "date_format";
+	if (strcmp(date, ev->starts_on) < 0 || strcmp(date, ev->ends_on) > 0)
+		return "date_outside_event";
+	tk_today_seoul(today);
+	if (strcmp(date, today) < 0)
+		return "date_past";
+	if (ev->closed_weekdays & (1u << tk_iso_weekday(date)))
+		return "date_closed";
+	for (size_t i = 0; i < ev->n_closed_dates; i++)
+		if (strcmp(ev->closed_dates[i], date) == 0)
+			return "date_closed";
+	return NULL;
 }
 
 const struct catalog_product *catalog_product(const struct catalog_event *ev, int64_t id)

@@ -55,6 +55,9 @@ struct catalog_event {
 	int max_per_order;
 	int64_t sale_starts_ms, sale_ends_ms;
 	bool queue_enabled;
+	uint8_t closed_weekdays; /* bit d set: closed on ISO weekday d (1 Monday … 7 Sunday) */
+	size_t n_closed_dates;
+	char (*closed_dates)[11]; /* YYYY-MM-DD, sorted */
 	size_t n_products;
 	struct catalog_product *products;
 	int64_t loaded_ms;
@@ -68,6 +71,13 @@ enum catalog_err {
 
 /* The active event with this code, from the cache or PostgreSQL. */
 enum catalog_err catalog_get(struct arena *a, const char *code, const struct catalog_event **out);
+
+/* Why a visit date cannot be booked, as a field reason code of msg.c:
+ * "date_format" (not a real YYYY-MM-DD day), "date_outside_event" (before
+ * the exhibition opens or after it ends), "date_past" (before today in
+ * Seoul), "date_closed" (a closed weekday or closed date); NULL when it can.
+ * A past day outside the exhibition is "date_outside_event". */
+const char *catalog_date_problem(const struct catalog_event *ev, const char *date);
 
 /* A product of the event by id, or NULL. */
 const struct catalog_product *catalog_product(const struct catalog_event *ev, int64_t id);

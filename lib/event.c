@@ -21,6 +21,7 @@
 	" 'timezone', e.timezone, 'hold_seconds', e.hold_seconds," \
 	" 'max_per_order', e.max_per_order, 'sale_starts_at', iso(e.sale_starts_at)," \
 	" 'sale_ends_at', iso(e.sale_ends_at), 'description', e.description," \
+	" 'closed_weekdays', to_json(e.closed_weekdays), 'closed_dates', to_json(e.closed_dates)," \
 	" 'queue', json_build_object('enabled', e.queue_enabled," \
 	"   'admit_per_second', e.queue_admit_per_second)," \
 	" 'is_active', e.is_active, 'created_at', iso(e.created_at)," \
@@ -68,12 +69,21 @@ static struct db_stmt q_get_lock = DB_STMT("SELECT " EVENT_JSON " AS obj, e.is_a
 /* A zone name PostgreSQL does not know fails with 22023 (DB_INVALID). */
 static struct db_stmt q_timezone = DB_STMT("SELECT now() AT TIME ZONE $1::text AS t", 1);
 
+/* The closed days from the patch object p (arrays of validated values), or
+ * the fallback when the key is absent. */
+#define CLOSED_WEEKDAYS(fallback) \
+	"CASE WHEN p ? 'closed_weekdays' THEN ARRAY(SELECT DISTINCT x::smallint FROM" \
+	" jsonb_array_elements_text(p->'closed_weekdays') x ORDER BY 1) ELSE " fallback " END"
+#define CLOSED_DATES(fallback) \
+	"CASE WHEN p ? 'closed_dates' THEN ARRAY(SELECT DISTINCT x::date FROM" \
+	" jsonb_array_elements_text(p->'closed_dates') x ORDER BY 1) ELSE " fallback " END"
+
 /* $1: a JSON object of validated values; absent keys take the defaults
  * (hold and order limits from settings). */
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO events AS e (code, title, venue, address, starts_on, ends_on, open_hours,"
     " timezone, hold_seconds, max_per_order, sale_starts_at, sale_ends_at, queue_enabled,"
-    " queue_admit_per_second, is_active, description)"
+    " queue_admit_per_second, is_active, description, closed_weekdays, closed_dates)"
     " SELECT p->>'code', p->>'title', COALESCE(p->>'venue', ''), COALESCE(p->>'address', ''),"
     " (p->>'starts_on')::date, (p->>'ends_on')::date, COALESCE(p->>'open_hours', ''),"
     " COALESCE(p->>'timezone', 'Asia/Seoul'),"
@@ -84,9 +94,9 @@ static struct db_stmt q_insert = DB_STMT(
     " (p->>'sale_starts_at')::timestamptz, (p->>'sale_ends_at')::timestamptz,"
     " COALESCE((p->>'queue_enabled')::boolean, false),"
     " COALESCE((p->>'queue_admit_per_second')::int, 50),"
-    " COALESCE((p->>'is_active')::boolean, false), COALESCE(p->>'description', '')"
-    " FROM (SELECT $1::jsonb AS p) s"
-    " RETURNING e.id, " EVENT_JSON " AS obj",
+    " COALESCE((p->>'is_active')::boolean, false), COALESCE(p->>'description', ''),"
+    " " CLOSED_WEEKDAYS("'{}'") ", " CLOSED_DATES("'{}'") " FROM (SELECT $1::jsonb AS p) s"
+                                                          " RETURNING e.id, " EVENT_JSON " AS obj",
     1);
 
 /* $2: the same object; only the keys present change. */
@@ -113,10 +123,13 @@ static struct db_stmt q_update = DB_STMT(
     " queue_admit_per_second = CASE WHEN p ? 'queue_admit_per_second'"
     "   THEN (p->>'queue_admit_per_second')::int ELSE e.queue_admit_per_second END,"
     " is_active = CASE WHEN p ? 'is_active' THEN (p->>'is_active')::boolean ELSE e.is_active END,"
-    " description = CASE WHEN p ? 'description' THEN p->>'description' ELSE e.description END"
-    " FROM (SELECT $2::jsonb AS p) s"
-    " WHERE e.id = $1 AND e.deleted_at IS NULL"
-    " RETURNING " EVENT_JSON " AS obj",
+    " description = CASE WHEN p ? 'description' THEN p->>'description' ELSE e.description END,"
+    " closed_weekdays = " CLOSED_WEEKDAYS(
+        "e.closed_weekdays") ","
+                             " closed_dates = " CLOSED_DATES(
+                                 "e.closed_dates") " FROM (SELECT $2::jsonb AS p) s"
+                                                   " WHERE e.id = $1 AND e.deleted_at IS NULL"
+                                                   " RETURNING " EVENT_JSON " AS obj",
     2);
 
 static struct db_stmt q_set_active = DB_STMT(
@@ -142,6 +155,7 @@ static struct db_stmt q_public = DB_STMT(
     "   WHEN e.ends_on < seoul_today() OR e.sale_ends_at < now() THEN 'closed'"
     "   WHEN e.sale_starts_at > now() THEN 'not_yet'"
     "   ELSE 'on_sale' END,"
+    " 'closed_weekdays', to_json(e.closed_weekdays), 'closed_dates', to_json(e.closed_dates),"
     " 'queue', json_build_object('enabled', e.queue_enabled)) AS obj"
     " FROM events e WHERE e.code = $1 AND e.is_active AND e.deleted_at IS NULL",
     1);
@@ -172,8 +186,10 @@ struct event_in {
 	    sale_starts_at, sale_ends_at, description;
 	struct json_int hold_seconds, max_per_order, admit_per_second;
 	struct json_bool queue_enabled, is_active;
-	struct json_node queue;
+	struct json_node queue, closed_weekdays, closed_dates;
 };
+
+#define EVENT_MAX_CLOSED_DATES 366
 
 /* One table for POST (REQ = JF_REQUIRED) and PUT (REQ = 0). */
 #define EVENT_IN_FIELDS(REQ) \
@@ -193,7 +209,9 @@ struct event_in {
 	    JSON_OBJ("queue", struct event_in, queue, 0), \
 	    JSON_BOOL("queue.enabled", struct event_in, queue_enabled, 0), \
 	    JSON_INT("queue.admit_per_second", struct event_in, admit_per_second, 0, 1, 10000), \
-	    JSON_BOOL("is_active", struct event_in, is_active, 0)
+	    JSON_BOOL("is_active", struct event_in, is_active, 0), \
+	    JSON_ARR("closed_weekdays", struct event_in, closed_weekdays, 0, 0, 7), \
+	    JSON_ARR("closed_dates", struct event_in, closed_dates, 0, 0, EVENT_MAX_CLOSED_DATES)
 
 static const struct json_field create_fields[] = {EVENT_IN_FIELDS(JF_REQUIRED)};
 static const struct json_field update_fields[] = {EVENT_IN_FIELDS(0)};
@@ -236,6 +254,34 @@ static void reply_db_error(struct http_req *r, enum db_err e)
 	}
 }
 
+/* Each closed weekday an integer 1–7, each closed date a real day. */
+static void closed_days_check(struct http_req *r, const struct event_in *in, cJSON *errors)
+{
+	const cJSON *x;
+	int i = 0;
+
+	if (in->closed_weekdays.set)
+		cJSON_ArrayForEach(x, in->closed_weekdays.v)
+		{
+			if (!cJSON_IsNumber(x) || x->valuedouble != (double)(int)x->valuedouble ||
+			    x->valuedouble < 1 || x->valuedouble > 7)
+				json_field_error(r, errors,
+				                 arena_printf(r->arena, "closed_weekdays[%d]", i),
+				                 "invalid");
+			i++;
+		}
+	i = 0;
+	if (in->closed_dates.set)
+		cJSON_ArrayForEach(x, in->closed_dates.v)
+		{
+			if (!tk_valid_date(cJSON_GetStringValue(x)))
+				json_field_error(r, errors,
+				                 arena_printf(r->arena, "closed_dates[%d]", i),
+				                 "date_format");
+			i++;
+		}
+}
+
 /* Validates the body against fields plus the rules between fields; false
  * after answering 400/415/422. */
 static bool event_in_or_reply(struct http_req *r, const struct json_field *fields, size_t n,
@@ -251,6 +297,7 @@ static bool event_in_or_reply(struct http_req *r, const struct json_field *field
 	/* Dates are YYYY-MM-DD: text order is date order. */
 	if (in->starts_on.set && in->ends_on.set && strcmp(in->ends_on.v, in->starts_on.v) < 0)
 		json_field_error(r, errors, "ends_on", "date_order");
+	closed_days_check(r, in, errors);
 	if (cJSON_GetArraySize(errors) > 0) {
 		json_reply_validation(r, errors);
 		return false;
@@ -295,6 +342,11 @@ static const char *event_patch(struct http_req *r, const struct event_in *in)
 	json_put_bool(p, "queue_enabled", &in->queue_enabled);
 	json_put_int(p, "queue_admit_per_second", &in->admit_per_second);
 	json_put_bool(p, "is_active", &in->is_active);
+	if (in->closed_weekdays.set)
+		cJSON_AddItemToObject(p, "closed_weekdays",
+		                      cJSON_Duplicate(in->closed_weekdays.v, true));
+	if (in->closed_dates.set)
+		cJSON_AddItemToObject(p, "closed_dates", cJSON_Duplicate(in->closed_dates.v, true));
 	text = arena_defer(r->arena, cJSON_free, cJSON_PrintUnformatted(p));
 	cJSON_Delete(p);
 	return text;

@@ -78,6 +78,10 @@ struct http_req {
 
 	/* Parsed JSON body, owned by the arena; NULL until json_body(). */
 	cJSON *json;
+	/* The stable reason code of each field error reported so far
+	 * (json_field_error), sent as details.reasons beside details.fields;
+	 * owned by the arena, NULL until the first. */
+	cJSON *field_reasons;
 
 	/* The reply. */
 	int status;

@@ -6,8 +6,13 @@
 
 void json_field_error(struct http_req *r, cJSON *errors, const char *field, const char *key)
 {
-	if (cJSON_GetObjectItemCaseSensitive(errors, field) == NULL)
-		cJSON_AddStringToObject(errors, field, msg_field(key, r->lang));
+	if (cJSON_GetObjectItemCaseSensitive(errors, field) != NULL)
+		return;
+	cJSON_AddStringToObject(errors, field, msg_field(key, r->lang));
+	if (r->field_reasons == NULL)
+		r->field_reasons = http_own(r, cJSON_CreateObject());
+	if (r->field_reasons && cJSON_GetObjectItemCaseSensitive(r->field_reasons, field) == NULL)
+		cJSON_AddStringToObject(r->field_reasons, field, key);
 }
 
 /* Follows a dotted name into nested objects. When a parent is present but
@@ -52,7 +57,7 @@ static bool check_string(struct http_req *r, const struct json_field *f, const c
 	switch (f->type) {
 	case JT_DATE:
 		if (!tk_valid_date(s)) {
-			json_field_error(r, errors, path, "invalid");
+			json_field_error(r, errors, path, "date_format");
 			return false;
 		}
 		break;
@@ -237,7 +242,18 @@ const cJSON *json_body_or_reply(struct http_req *r)
 
 void json_reply_validation(struct http_req *r, cJSON *errors)
 {
-	cJSON *details = cJSON_CreateObject();
+	cJSON *details = cJSON_CreateObject(),
+	      *reasons = cJSON_AddObjectToObject(details, "reasons");
+	const cJSON *f;
+
+	/* The reason code of each field answered (a client maps codes, not
+	 * the message texts); "invalid" for an error made without one. */
+	cJSON_ArrayForEach(f, errors)
+	{
+		const char *key = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(r->field_reasons, f->string));
+		cJSON_AddStringToObject(reasons, f->string, key ? key : "invalid");
+	}
 	cJSON_AddItemToObject(details, "fields", errors);
 	http_reply_error(r, "VALIDATION", details);
 }

@@ -66,6 +66,13 @@ static const struct msg_entry fields[] = {
     {"not_found", 0, "존재하지 않습니다.", "does not exist"},
     {"duplicate", 0, "중복되었습니다.", "is duplicated"},
     {"date_order", 0, "종료일은 시작일 이후여야 합니다.", "must not be before the start"},
+    {"date_format", 0, "날짜는 YYYY-MM-DD 형식이어야 합니다.", "must be a date as YYYY-MM-DD"},
+    {"date_past", 0, "이미 지난 날짜입니다. 오늘 이후의 날짜를 선택해 주세요.",
+     "is in the past; choose today or a later day"},
+    {"date_outside_event", 0, "전시 기간이 아닌 날짜입니다. 전시 기간 안에서 선택해 주세요.",
+     "is outside the exhibition's dates; choose a day within them"},
+    {"date_closed", 0, "휴관일입니다. 다른 날짜를 선택해 주세요.",
+     "is a day the exhibition is closed; choose another day"},
 };
 
 enum msg_lang msg_lang_from_header(const char *al)

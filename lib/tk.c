@@ -196,6 +196,23 @@ bool tk_valid_date(const char *s)
 	return s != NULL && strlen(s) == 10 && valid_ymd(s);
 }
 
+int tk_iso_weekday(const char *ymd)
+{
+	int y, m, d;
+	static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+
+	if (!tk_valid_date(ymd))
+		return 0;
+	y = atoi(ymd);
+	m = atoi(ymd + 5);
+	d = atoi(ymd + 8);
+	/* Sakamoto's method: 0 = Sunday … 6 = Saturday. */
+	if (m < 3)
+		y--;
+	d = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+	return d == 0 ? 7 : d;
+}
+
 bool tk_valid_datetime(const char *s)
 {
 	size_t n;

@@ -65,6 +65,7 @@ void tk_today_seoul(char out[11]);
 /* Validators for common formats; each takes a NUL-terminated string. */
 bool tk_valid_date(const char *s);       /* YYYY-MM-DD, a real calendar day */
 bool tk_valid_datetime(const char *s);   /* ISO-8601 with offset or Z */
+int tk_iso_weekday(const char *ymd);     /* 1 Monday … 7 Sunday; 0 if not a date */
 bool tk_valid_event_code(const char *s); /* 2–16 of [a-z0-9] */
 bool tk_valid_username(const char *s);   /* 3–32 of [a-z0-9_.] */
 bool tk_valid_email(const char *s);      /* simple local@domain.tld, ≤ 254 */

@@ -40,11 +40,11 @@ START_TEST(new_product_reservable_at_once)
 		resp_t *r;
 
 		warm(code);
-		pid = bk_product(
-		    ev, &(struct bk_product){.name = strf("New %d", i), .price = 1000, .quotas = {q}});
+		pid = bk_product(ev, &(struct bk_product){
+		                         .name = strf("New %d", i), .price = 1000, .quotas = {q}});
 		r = bk_reserve(code, NULL, pid, 1);
-		ck_assert_msg(r->status == 201, "round %d: product %lld created, then %ld %s", i, pid,
-		              r->status, resp_snippet(r));
+		ck_assert_msg(r->status == 201, "round %d: product %lld created, then %ld %s", i,
+		              pid, r->status, resp_snippet(r));
 		resp_free(r);
 	}
 	free((char *)code);
@@ -56,8 +56,8 @@ START_TEST(lower_price_charged_at_once)
 	const char *code = strdup(uniq_code("cf"));
 	long long ev = bk_event(code, 0, 10);
 	long long q = bk_quota(ev, "Hall", 1000, false);
-	long long pid =
-	    bk_product(ev, &(struct bk_product){.name = "Adult", .price = 20000, .quotas = {q}});
+	long long pid = bk_product(
+	    ev, &(struct bk_product){.name = "Adult", .price = 20000, .quotas = {q}});
 
 	for (int i = 1; i <= 5; i++) {
 		long long price = 20000 - 1000 * i;
@@ -88,8 +88,8 @@ START_TEST(event_switched_off_at_once)
 	const char *code = strdup(uniq_code("cf"));
 	long long ev = bk_event(code, 0, 10);
 	long long q = bk_quota(ev, "Hall", 1000, false);
-	long long pid =
-	    bk_product(ev, &(struct bk_product){.name = "Adult", .price = 1000, .quotas = {q}});
+	long long pid = bk_product(
+	    ev, &(struct bk_product){.name = "Adult", .price = 1000, .quotas = {q}});
 	resp_t *r;
 
 	warm(code);

@@ -91,8 +91,8 @@ static const struct {
     {BODY(",\"flag\":\"true\""), "flag", "type_boolean"},
     /* date */
     {BODY(",\"date\":\"2024-02-29\""), NULL, NULL},
-    {BODY(",\"date\":\"2026-02-29\""), "date", "invalid"},
-    {BODY(",\"date\":\"2026-13-01\""), "date", "invalid"},
+    {BODY(",\"date\":\"2026-02-29\""), "date", "date_format"},
+    {BODY(",\"date\":\"2026-13-01\""), "date", "date_format"},
     {BODY(",\"date\":20260101"), "date", "type_string"},
     /* datetime */
     {BODY(",\"at\":\"2026-11-21T10:00:00+09:00\""), NULL, NULL},

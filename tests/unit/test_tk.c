@@ -248,6 +248,22 @@ static const struct {
     {"", false},
 };
 
+/* Checked against `date -d … +%u`. */
+static const struct {
+	const char *in;
+	int want;
+} weekday_cases[] = {
+    {"2026-12-07", 1}, {"2026-12-08", 2}, {"2026-12-13", 7}, {"2024-02-29", 4},
+    {"2000-01-01", 6}, {"2026-01-01", 4}, {"2026-03-01", 7}, {"2199-12-31", 2},
+    {"2026-02-30", 0}, {"2026-1-01", 0},  {"", 0},
+};
+
+START_TEST(iso_weekday_table)
+{
+	ck_assert_int_eq(tk_iso_weekday(weekday_cases[_i].in), weekday_cases[_i].want);
+}
+END_TEST
+
 START_TEST(datetime_table)
 {
 	ck_assert_msg(tk_valid_datetime(datetime_cases[_i].s) == datetime_cases[_i].ok,
@@ -515,6 +531,7 @@ static Suite *tk_suite(void)
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(fmt, date_table, 0, (int)TK_ARRAY_LEN(date_cases));
+	tcase_add_loop_test(fmt, iso_weekday_table, 0, (int)TK_ARRAY_LEN(weekday_cases));
 	tcase_add_loop_test(fmt, datetime_table, 0, (int)TK_ARRAY_LEN(datetime_cases));
 	tcase_add_test(fmt, formats_null);
 	tcase_add_loop_test(fmt, ident_table, 0, (int)TK_ARRAY_LEN(ident_cases));
