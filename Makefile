@@ -124,7 +124,7 @@ check-integration: all
 		echo "sanitizer reports in the worker logs above"; exit 1; fi
 
 test: deps
-	@$(MAKE) --no-print-directory all lint check-unit check-integration
+	@$(MAKE) --no-print-directory all lint check-unit check-install check-integration
 	@echo "make test: all suites passed"
 
 lint:
@@ -141,6 +141,51 @@ asan:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	bash tools/bench.sh
+
+# ---- install: the layout systemd/README.md describes ----
+# PREFIX (default /usr/local) and DESTDIR (a staging root for packaging and
+# the test). The units and the nginx server block name PREFIX's paths; they
+# are rewritten when PREFIX is not /usr/local. Secrets (/etc/ticketd/env)
+# are the sysadmin's: make install never writes them.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+I_LIB   = $(DESTDIR)$(PREFIX)/lib/ticketd
+I_BIN   = $(DESTDIR)$(PREFIX)/bin
+I_SHARE = $(DESTDIR)$(PREFIX)/share/ticketd
+I_DOC   = $(DESTDIR)$(PREFIX)/share/doc/ticketd
+I_UNITS = $(DESTDIR)$(SYSCONFDIR)/systemd/system
+I_SYSCTL = $(DESTDIR)$(SYSCONFDIR)/sysctl.d
+UNITS   := $(wildcard systemd/*.service systemd/*.target)
+RUNTIME_DIRS := public sql templates
+FIX_PREFIX = sed -e 's|/usr/local/|$(PREFIX)/|g'
+
+.PHONY: install check-install
+install: all
+	install -d -m 0755 $(I_LIB) $(I_BIN) $(I_SHARE) $(I_DOC)/systemd $(I_DOC)/nginx \
+		$(I_UNITS) $(I_SYSCTL)
+	install -m 0755 $(WORKERS) $(I_LIB)/
+	install -m 0755 $(BUILD)/ticketctl $(I_BIN)/ticketctl
+	@set -e; for d in $(RUNTIME_DIRS); do \
+		[ -d $$d ] || continue; rm -rf $(I_SHARE)/$$d; \
+		find $$d -type d -exec install -d -m 0755 $(I_SHARE)/{} \; ; \
+		find $$d -type f -exec install -m 0644 {} $(I_SHARE)/{} \; ; \
+	done
+	install -d -m 0755 $(I_SHARE)/public/vendor
+	install -m 0644 $(VENDOR) $(I_SHARE)/public/vendor/
+	@set -e; for u in $(UNITS); do \
+		$(FIX_PREFIX) $$u > $(I_UNITS)/$$(basename $$u); chmod 0644 $(I_UNITS)/$$(basename $$u); done
+	install -m 0644 systemd/99-ticketd.conf $(I_SYSCTL)/99-ticketd.conf
+	install -m 0644 systemd/README.md $(I_DOC)/systemd/README.md
+	install -m 0644 nginx/README.md $(I_DOC)/nginx/README.md
+	$(FIX_PREFIX) nginx/ticketd.conf > $(I_DOC)/nginx/ticketd.conf
+	install -m 0644 README.md LICENSE $(I_DOC)/
+	@echo "installed into $(DESTDIR)$(PREFIX) (units in $(I_UNITS)); next: systemd/README.md"
+
+# make install into a temporary DESTDIR (twice: PREFIX /usr/local and /opt),
+# then the tree is checked file by file (tests/install/check.sh).
+check-install: all
+	bash tests/install/check.sh $(abspath $(BUILD))
 
 # The first run on a new machine: a Debian 12 minbase root with only make,
 # git and ca-certificates, a clone under /root, make test in a chroot.
