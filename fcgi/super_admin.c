@@ -50,6 +50,7 @@ static const struct app_family family = {
     .routes = routes,
     .n_routes = TK_ARRAY_LEN(routes),
     .needs_kv = true,
+    .principal_or_reply = account_principal_or_reply,
 };
 
 int main(int argc, char **argv)

@@ -22,6 +22,12 @@ struct app_family {
 	size_t n_routes;
 	bool needs_kv;              /* health reports redis (all families do today) */
 	const char *db_session_sql; /* run on each new PostgreSQL connection */
+	/* Who the caller is, for routes above PERM_PUBLIC: sets r->principal,
+	 * or answers (401, 403 CSRF, the database error) and returns false.
+	 * The family hands it in (account_principal_or_reply) so that the
+	 * request loop, which is infrastructure, never calls up into a domain
+	 * module. NULL: the family serves public routes only. */
+	bool (*principal_or_reply)(struct http_req *r);
 };
 
 /* Runs the worker: `--routes` prints "METHOD /prefix/pattern LEVEL" per
