@@ -311,67 +311,59 @@ static int64_t product_of_line(const struct catalog_product *const *prods, size_
 	return 0;
 }
 
-void booking_reserve(struct http_req *r)
-{
+/* One reservation attempt, as it goes through the steps of booking_reserve.
+ * Arena memory: every pointer lives as long as the request. */
+struct reservation {
 	const struct catalog_event *ev;
-	struct reserve_in in = {0};
+	struct reserve_in in;
 	const struct catalog_product *prods[BOOKING_MAX_ITEMS];
 	int64_t qty[BOOKING_MAX_ITEMS];
+	size_t n_items;
+	const char *date; /* NULL: undated */
 	/* Room for every quota of every item before merging: nothing may be
 	 * dropped, or an order would take units it never held. */
 	struct stock_line lines[BOOKING_MAX_ITEMS * CATALOG_MAX_QUOTAS];
+	size_t n_lines;
+	int64_t amount, expires_ms;
 	struct pending_item pitems[BOOKING_MAX_ITEMS];
-	struct pending_order po = {0};
-	size_t n_items = 0, n_lines = 0;
-	int64_t total_qty = 0, amount = 0, expires_ms = 0, now = tk_now_ms();
-	bool needs_date = false;
-	const char *date;
-	char phone[12], token[80], access[80], number[40], iso[32];
-	enum stock_err se;
-	enum db_err de;
-	const cJSON *it, *body, *items_in;
-	cJSON *errors;
+	struct pending_order po;
+	char phone[12], token[80], access[80], number[40];
+};
 
-	if (!event_or_reply(r, &ev))
-		return;
-	body = json_object_body_or_reply(r);
-	if (body == NULL)
-		return;
-	/* Every problem is reported at once: the fields, then each item typed,
-	 * then against the catalog. */
-	errors = cJSON_CreateObject();
-	json_validate(r, body, reserve_fields, TK_ARRAY_LEN(reserve_fields), &in, NULL, errors);
-	if (ev->queue_enabled && (!in.queue_token.set || in.queue_token.null ||
-	                          !queue_token_valid(ev->id, in.queue_token.v))) {
-		cJSON_Delete(errors);
-		http_reply_error(r, "QUEUE_REQUIRED", NULL);
-		return;
-	}
-	items_in = in.items.set ? in.items.v : NULL;
+/* The items against the catalog: each typed, known, not twice, within its
+ * product's limit; errors collected. Returns whether any item needs a date. */
+static bool reserve_items(struct http_req *r, struct reservation *rv, const cJSON *items_in,
+                          cJSON *errors)
+{
+	const cJSON *it;
+	int64_t total_qty = 0;
+	bool needs_date = false;
+
 	cJSON_ArrayForEach(it, items_in)
 	{
 		struct item_in ii = {0};
-		const char *prefix = arena_printf(r->arena, "items[%zu].", n_items);
+		const char *prefix = arena_printf(r->arena, "items[%zu].", rv->n_items);
 		const struct catalog_product *p;
 
 		if (!cJSON_IsObject(it)) {
-			json_field_error(r, errors, arena_printf(r->arena, "items[%zu]", n_items),
+			json_field_error(r, errors,
+			                 arena_printf(r->arena, "items[%zu]", rv->n_items),
 			                 "type_object");
-			n_items++;
+			rv->n_items++;
 			continue;
 		}
 		if (!json_validate(r, it, item_fields, TK_ARRAY_LEN(item_fields), &ii, prefix,
 		                   errors)) {
-			n_items++;
+			rv->n_items++;
 			continue;
 		}
-		p = catalog_product(ev, ii.product_id.v);
+		p = catalog_product(rv->ev, ii.product_id.v);
 		if (p == NULL) {
 			json_field_error(r, errors, arena_printf(r->arena, "%sproduct_id", prefix),
 			                 "not_found");
 		} else {
-			for (size_t k = 0; k < n_items; k++)
-				if (prods[k] == p)
+			for (size_t k = 0; k < rv->n_items; k++)
+				if (rv->prods[k] == p)
 					json_field_error(
 					    r, errors,
 					    arena_printf(r->arena, "%sproduct_id", prefix),
@@ -381,33 +373,65 @@ void booking_reserve(struct http_req *r)
 				                 "too_large");
 			needs_date = needs_date || p->dated;
 		}
-		prods[n_items] = p;
-		qty[n_items] = ii.qty.v;
+		rv->prods[rv->n_items] = p;
+		rv->qty[rv->n_items] = ii.qty.v;
 		total_qty += ii.qty.v;
-		n_items++;
+		rv->n_items++;
 	}
-	if (total_qty > ev->max_per_order)
+	if (total_qty > rv->ev->max_per_order)
 		json_field_error(r, errors, "items", "too_large");
-	date = in.visit_date.set && !in.visit_date.null ? in.visit_date.v : NULL;
-	if (needs_date && date == NULL) {
+	return needs_date;
+}
+
+/* Step 1, parse and validate: the body's fields, the waiting room's
+ * admission, each item against the catalog, the visit date. Every problem
+ * is reported at once; false after answering. */
+static bool reserve_parse_or_reply(struct http_req *r, struct reservation *rv)
+{
+	const cJSON *body = json_object_body_or_reply(r);
+	struct reserve_in *in = &rv->in;
+	cJSON *errors;
+	bool needs_date;
+
+	if (body == NULL)
+		return false;
+	errors = cJSON_CreateObject();
+	json_validate(r, body, reserve_fields, TK_ARRAY_LEN(reserve_fields), in, NULL, errors);
+	if (rv->ev->queue_enabled && (!in->queue_token.set || in->queue_token.null ||
+	                              !queue_token_valid(rv->ev->id, in->queue_token.v))) {
+		cJSON_Delete(errors);
+		http_reply_error(r, "QUEUE_REQUIRED", NULL);
+		return false;
+	}
+	needs_date = reserve_items(r, rv, in->items.set ? in->items.v : NULL, errors);
+	rv->date = in->visit_date.set && !in->visit_date.null ? in->visit_date.v : NULL;
+	if (needs_date && rv->date == NULL) {
 		json_field_error(r, errors, "visit_date", "required");
-	} else if (date) {
-		const char *why = catalog_date_problem(ev, date);
+	} else if (rv->date) {
+		const char *why = catalog_date_problem(rv->ev, rv->date);
 		if (why)
 			json_field_error(r, errors, "visit_date", why);
 	}
 	if (cJSON_GetArraySize(errors) > 0) {
 		json_reply_validation(r, errors);
-		return;
+		return false;
 	}
 	cJSON_Delete(errors);
+	return true;
+}
 
-	for (size_t i = 0; i < n_items; i++) {
-		const char *st = sale_state(ev, prods[i], now);
+/* Step 2, decide: every product on sale now, the stock lines merged into
+ * the counters one atomic hold may take, the amount. False after answering. */
+static bool reserve_price_or_reply(struct http_req *r, struct reservation *rv)
+{
+	int64_t now = tk_now_ms();
+
+	for (size_t i = 0; i < rv->n_items; i++) {
+		const char *st = sale_state(rv->ev, rv->prods[i], now);
 		if (st) {
 			cJSON *d = cJSON_CreateObject();
 			cJSON_AddStringToObject(d, "sale_status", st);
-			cJSON_AddNumberToObject(d, "product_id", (double)prods[i]->id);
+			cJSON_AddNumberToObject(d, "product_id", (double)rv->prods[i]->id);
 			http_reply_error_full(
 			    r, 409, "CONFLICT",
 			    r->lang == LANG_EN ? (st[0] == 'n' ? "Sales have not started yet."
@@ -415,138 +439,177 @@ void booking_reserve(struct http_req *r)
 			                       : (st[0] == 'n' ? "아직 판매가 시작되지 않았습니다."
 			                                       : "판매가 종료되었습니다."),
 			    d);
-			return;
+			return false;
 		}
-		n_lines += lines_for(prods[i], qty[i], date, lines + n_lines,
-		                     TK_ARRAY_LEN(lines) - n_lines);
-		amount += qty[i] * prods[i]->price;
+		rv->n_lines += lines_for(rv->prods[i], rv->qty[i], rv->date,
+		                         rv->lines + rv->n_lines,
+		                         TK_ARRAY_LEN(rv->lines) - rv->n_lines);
+		rv->amount += rv->qty[i] * rv->prods[i]->price;
 	}
-	n_lines = stock_merge(lines, n_lines);
-	if (n_lines > STOCK_MAX_LINES) {
+	rv->n_lines = stock_merge(rv->lines, rv->n_lines);
+	if (rv->n_lines > STOCK_MAX_LINES) {
 		/* More distinct counters than one atomic hold may take. */
 		json_reply_field(r, "items", "too_long");
-		return;
+		return false;
 	}
-	if (amount > INT32_MAX) {
+	if (rv->amount > INT32_MAX) {
 		json_reply_field(r, "items", "too_large");
-		return;
+		return false;
 	}
-	tk_normalize_phone(in.phone.v, phone);
-	random_token(token, BOOKING_TOKEN_BYTES);
-	random_token(access, BOOKING_TOKEN_BYTES);
-	order_number(ev->code, number, sizeof(number));
-	for (size_t i = 0; i < n_items; i++) {
-		pitems[i].product_id = prods[i]->id;
-		pitems[i].qty = qty[i];
-		pitems[i].unit_price = prods[i]->price;
-	}
-	po.number = number;
-	po.token = token;
-	po.visit_date = date;
-	po.amount = amount;
-	po.name = in.name.v;
-	po.phone = phone;
-	po.email = in.email.set && !in.email.null && *in.email.v ? in.email.v : NULL;
-	po.access_token = access;
-	po.items = pitems;
-	po.n_items = n_items;
+	return true;
+}
 
-	if (n_lines > 0) {
-		/* Hold first: a sold-out answer never reaches PostgreSQL. The
-		 * pending order rides with the hold and is written right after
-		 * the answer (pending.h). */
-		struct stock_held held = {0};
-		const char *record = pending_record(r->arena, &po);
-		if (record == NULL) {
-			http_reply_error(r, "INTERNAL", NULL);
-			return;
-		}
-		se = stock_hold(r->arena, ev->id, token, lines, n_lines,
-		                (int64_t)ev->hold_seconds * 1000, record, &held);
-		if (se == STOCK_UNINIT) {
-			/* Redis lost the counters (restart without data): rebuild them
-			 * from PostgreSQL, then try once more. */
-			if (reconcile_event(r->arena, ev->id, NULL) != RECONCILE_OK) {
-				http_reply_error(r, "UNAVAILABLE", NULL);
-				return;
-			}
-			se = stock_hold(r->arena, ev->id, token, lines, n_lines,
-			                (int64_t)ev->hold_seconds * 1000, record, &held);
-		}
-		if (se == STOCK_SOLD_OUT) {
-			cJSON *d = cJSON_CreateObject();
-			drain_later(r, ev->id, &held);
-			cJSON_AddNumberToObject(
-			    d, "product_id",
-			    (double)product_of_line(prods, n_items, &lines[held.failed_line]));
-			cJSON_AddNumberToObject(d, "available",
-			                        (double)(held.available > 0 ? held.available : 0));
-			http_reply_error(r, "SOLD_OUT", d);
-			return;
-		}
-		if (se != STOCK_OK) {
+/* Step 3, the order: tokens, order number and the pending order record. */
+static void reserve_prepare(struct reservation *rv)
+{
+	struct pending_order *po = &rv->po;
+	const struct reserve_in *in = &rv->in;
+
+	tk_normalize_phone(in->phone.v, rv->phone);
+	random_token(rv->token, BOOKING_TOKEN_BYTES);
+	random_token(rv->access, BOOKING_TOKEN_BYTES);
+	order_number(rv->ev->code, rv->number, sizeof(rv->number));
+	for (size_t i = 0; i < rv->n_items; i++) {
+		rv->pitems[i].product_id = rv->prods[i]->id;
+		rv->pitems[i].qty = rv->qty[i];
+		rv->pitems[i].unit_price = rv->prods[i]->price;
+	}
+	po->number = rv->number;
+	po->token = rv->token;
+	po->visit_date = rv->date;
+	po->amount = rv->amount;
+	po->name = in->name.v;
+	po->phone = rv->phone;
+	po->email = in->email.set && !in->email.null && *in->email.v ? in->email.v : NULL;
+	po->access_token = rv->access;
+	po->items = rv->pitems;
+	po->n_items = rv->n_items;
+}
+
+/* Step 4a, hold: one atomic hold in Redis for every line, the pending
+ * order riding with it and written right after the answer (pending.h). A
+ * sold-out answer never reaches PostgreSQL. False after answering. */
+static bool reserve_hold_or_reply(struct http_req *r, struct reservation *rv)
+{
+	struct stock_held held = {0};
+	int64_t hold_ms = (int64_t)rv->ev->hold_seconds * 1000;
+	const char *record = pending_record(r->arena, &rv->po);
+	enum stock_err se;
+
+	if (record == NULL) {
+		http_reply_error(r, "INTERNAL", NULL);
+		return false;
+	}
+	se = stock_hold(r->arena, rv->ev->id, rv->token, rv->lines, rv->n_lines, hold_ms, record,
+	                &held);
+	if (se == STOCK_UNINIT) {
+		/* Redis lost the counters (restart without data): rebuild them
+		 * from PostgreSQL, then try once more. */
+		if (reconcile_event(r->arena, rv->ev->id, NULL) != RECONCILE_OK) {
 			http_reply_error(r, "UNAVAILABLE", NULL);
-			return;
+			return false;
 		}
-		expires_ms = held.expires_ms;
-		drain_later(r, ev->id, &held);
-	} else {
-		/* Nothing to hold: the order is written now. Only a drawn order
-		 * number that exists already is worth a second try. */
-		expires_ms = now + (int64_t)ev->hold_seconds * 1000;
-		for (int attempt = 0; attempt < 2; attempt++) {
-			const char *record = pending_record(r->arena, &po);
-			de = record ? pending_write_one(
-			                  r->arena, ev->id,
-			                  pending_record_close(r->arena, record, expires_ms))
-			            : DB_ERROR;
-			if (de != DB_UNIQUE)
-				break;
-			order_number(ev->code, number, sizeof(number));
-		}
-		if (de != DB_OK) {
-			app_reply_db_error(r, de);
-			return;
-		}
+		se = stock_hold(r->arena, rv->ev->id, rv->token, rv->lines, rv->n_lines, hold_ms,
+		                record, &held);
 	}
+	if (se == STOCK_SOLD_OUT) {
+		cJSON *d = cJSON_CreateObject();
+		drain_later(r, rv->ev->id, &held);
+		cJSON_AddNumberToObject(
+		    d, "product_id",
+		    (double)product_of_line(rv->prods, rv->n_items, &rv->lines[held.failed_line]));
+		cJSON_AddNumberToObject(d, "available",
+		                        (double)(held.available > 0 ? held.available : 0));
+		http_reply_error(r, "SOLD_OUT", d);
+		return false;
+	}
+	if (se != STOCK_OK) {
+		http_reply_error(r, "UNAVAILABLE", NULL);
+		return false;
+	}
+	rv->expires_ms = held.expires_ms;
+	drain_later(r, rv->ev->id, &held);
+	return true;
+}
 
-	{
-		cJSON *root = http_own(r, cJSON_CreateObject());
-		cJSON *res = cJSON_AddObjectToObject(root, "reservation"), *items, *pay;
-		tk_iso_seoul(expires_ms, iso);
-		cJSON_AddStringToObject(res, "token", token);
-		cJSON_AddStringToObject(res, "order_id", number);
-		cJSON_AddStringToObject(res, "order_number", number);
-		cJSON_AddStringToObject(
-		    res, "order_name",
-		    n_items > 1 ? arena_printf(r->arena, "%s 외 %zu건", prods[0]->name, n_items - 1)
-		                : prods[0]->name);
-		cJSON_AddNumberToObject(res, "amount", (double)amount);
-		cJSON_AddStringToObject(res, "expires_at", iso);
-		if (date)
-			cJSON_AddStringToObject(res, "visit_date", date);
-		else
-			cJSON_AddNullToObject(res, "visit_date");
-		cJSON_AddStringToObject(res, "state", "held");
-		items = cJSON_AddArrayToObject(res, "items");
-		for (size_t i = 0; i < n_items; i++) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "product_id", (double)prods[i]->id);
-			cJSON_AddStringToObject(o, "name", prods[i]->name);
-			cJSON_AddNumberToObject(o, "qty", (double)qty[i]);
-			cJSON_AddNumberToObject(o, "unit_price", (double)prods[i]->price);
-			cJSON_AddNumberToObject(o, "amount", (double)(qty[i] * prods[i]->price));
-			cJSON_AddItemToArray(items, o);
-		}
-		pay = cJSON_AddObjectToObject(root, "payment");
-		cJSON_AddStringToObject(pay, "client_key", cfg.toss_client_key);
-		cJSON_AddStringToObject(
-		    pay, "success_url",
-		    arena_printf(r->arena, "%s/fcgi/payment/success", cfg.base_url));
-		cJSON_AddStringToObject(
-		    pay, "fail_url", arena_printf(r->arena, "%s/fcgi/payment/fail", cfg.base_url));
-		http_reply_json(r, 201, root);
+/* Step 4b, record: nothing to hold (no product draws from a quota), so the
+ * order is written now. Only a drawn order number that exists already is
+ * worth a second try. False after answering. */
+static bool reserve_record_or_reply(struct http_req *r, struct reservation *rv)
+{
+	enum db_err de = DB_ERROR;
+
+	rv->expires_ms = tk_now_ms() + (int64_t)rv->ev->hold_seconds * 1000;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		const char *record = pending_record(r->arena, &rv->po);
+		de = record
+		         ? pending_write_one(r->arena, rv->ev->id,
+		                             pending_record_close(r->arena, record, rv->expires_ms))
+		         : DB_ERROR;
+		if (de != DB_UNIQUE)
+			break;
+		order_number(rv->ev->code, rv->number, sizeof(rv->number));
 	}
+	if (de != DB_OK) {
+		app_reply_db_error(r, de);
+		return false;
+	}
+	return true;
+}
+
+/* Step 5, reply: 201 with the reservation and what the browser needs to
+ * open the payment window. */
+static void reserve_reply(struct http_req *r, const struct reservation *rv)
+{
+	cJSON *root = http_own(r, cJSON_CreateObject());
+	cJSON *res = cJSON_AddObjectToObject(root, "reservation"), *items, *pay;
+	char iso[32];
+
+	tk_iso_seoul(rv->expires_ms, iso);
+	cJSON_AddStringToObject(res, "token", rv->token);
+	cJSON_AddStringToObject(res, "order_id", rv->number);
+	cJSON_AddStringToObject(res, "order_number", rv->number);
+	cJSON_AddStringToObject(res, "order_name",
+	                        rv->n_items > 1 ? arena_printf(r->arena, "%s 외 %zu건",
+	                                                       rv->prods[0]->name, rv->n_items - 1)
+	                                        : rv->prods[0]->name);
+	cJSON_AddNumberToObject(res, "amount", (double)rv->amount);
+	cJSON_AddStringToObject(res, "expires_at", iso);
+	if (rv->date)
+		cJSON_AddStringToObject(res, "visit_date", rv->date);
+	else
+		cJSON_AddNullToObject(res, "visit_date");
+	cJSON_AddStringToObject(res, "state", "held");
+	items = cJSON_AddArrayToObject(res, "items");
+	for (size_t i = 0; i < rv->n_items; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "product_id", (double)rv->prods[i]->id);
+		cJSON_AddStringToObject(o, "name", rv->prods[i]->name);
+		cJSON_AddNumberToObject(o, "qty", (double)rv->qty[i]);
+		cJSON_AddNumberToObject(o, "unit_price", (double)rv->prods[i]->price);
+		cJSON_AddNumberToObject(o, "amount", (double)(rv->qty[i] * rv->prods[i]->price));
+		cJSON_AddItemToArray(items, o);
+	}
+	pay = cJSON_AddObjectToObject(root, "payment");
+	cJSON_AddStringToObject(pay, "client_key", cfg.toss_client_key);
+	cJSON_AddStringToObject(pay, "success_url",
+	                        arena_printf(r->arena, "%s/fcgi/payment/success", cfg.base_url));
+	cJSON_AddStringToObject(pay, "fail_url",
+	                        arena_printf(r->arena, "%s/fcgi/payment/fail", cfg.base_url));
+	http_reply_json(r, 201, root);
+}
+
+void booking_reserve(struct http_req *r)
+{
+	struct reservation *rv = arena_calloc(r->arena, 1, sizeof(*rv));
+
+	if (!event_or_reply(r, &rv->ev) || !reserve_parse_or_reply(r, rv) ||
+	    !reserve_price_or_reply(r, rv))
+		return;
+	reserve_prepare(rv);
+	if (rv->n_lines > 0 ? !reserve_hold_or_reply(r, rv) : !reserve_record_or_reply(r, rv))
+		return;
+	reserve_reply(r, rv);
 }
 
 /* ---------------------------------------------------------------------- */
