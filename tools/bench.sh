@@ -134,6 +134,8 @@ stack start 2>"$start_log" || {
 	die "the stack did not start"
 }
 rm -f -- "$start_log"
+# The shape the stack chose (tools/stack.sh writes it into the env file).
+eval "$(grep '^TICKET_SHAPE_' "$VAR/env")"
 WORK=$VAR/bench
 mkdir -p "$WORK"
 RUN=$VAR/run
@@ -256,7 +258,7 @@ SUST_BODY=$(body_for "$SUST_PROD")
 # One attempt each through the whole path, so every worker's first request
 # (catalog load, prepared statements, script load) is not in the figures:
 # warm every public worker with requests on all sockets.
-for _ in $(seq $((TICKET_WORKERS_PUBLIC * TICKET_SOCKETS_PUBLIC * 4))); do
+for _ in $(seq $((TICKET_SHAPE_PUBLIC_WORKERS * TICKET_SHAPE_PUBLIC_SOCKETS * 4))); do
 	curl -fsS -o /dev/null "$BASE_URL/fcgi/public/events/rush/products?date=$VISIT_DATE" || true
 	curl -fsS -o /dev/null "$BASE_URL/fcgi/public/events/sustained/products?date=$VISIT_DATE" || true
 done
@@ -343,6 +345,8 @@ fi
 # ---------------------------------------------------------------------------
 
 log "writing $OUT"
+# Knobs the caller set (none: the defaults were measured).
+KNOBS=$(env | grep -E '^TICKET_(WORKERS|SOCKETS|FCGI_|NGINX_)' | sort | tr '\n' ' ' || true)
 STACK_CONF=$(grep -v '^ *#' "$VAR/nginx/nginx.conf" |
 	grep -E '^(worker_processes|worker_priority|worker_rlimit_nofile)|worker_connections|multi_accept|listen 127|server unix:.*public|least_conn|zone ticketd_public|access_log' |
 	sed 's/^ *//' | sort -u)
@@ -352,8 +356,8 @@ declare -p ROOT OUT CONNS CAPACITY RUSH_S PACED_S SUST_S BASE_S SUST_CONNS BASE_
 	PACED_RATE PACED_WORKERS PROFILE_KIND PROFILE_N PERF_KIND RUSH_ORDERS RUSH_UNITS RUSH_LEFT \
 	AFTER_ORDERS AFTER_UNITS AFTER_LEFT SUST_ORDERS SUST_UNITS SUST_LEFT STACK_CONF NOFILE \
 	RUSH_QUEUED RUSH_WRITTEN_MS AFTER_QUEUED AFTER_WRITTEN_MS SUST_QUEUED SUST_WRITTEN_MS \
-	TICKET_WORKERS_PUBLIC TICKET_SOCKETS_PUBLIC TICKET_FCGI_BACKLOG TICKET_NGINX_WORKERS \
-	TICKET_NGINX_PRIORITY \
+	TICKET_SHAPE_PUBLIC_SOCKETS TICKET_SHAPE_PUBLIC_WORKERS TICKET_SHAPE_FCGI_BACKLOG \
+	TICKET_SHAPE_NGINX_WORKERS TICKET_SHAPE_NGINX_PRIORITY TICKET_SHAPE_OTHER_WORKERS KNOBS \
 	2>/dev/null | sed 's/^declare -[-a-z]* /export /' >"$WORK/report.env"
 echo "export WORK=$WORK BENCH_PORT=$PORT" >>"$WORK/report.env"
 WORK=$WORK ROOT=$ROOT OUT=$OUT CONNS=$CONNS CAPACITY=$CAPACITY \
@@ -365,7 +369,13 @@ WORK=$WORK ROOT=$ROOT OUT=$OUT CONNS=$CONNS CAPACITY=$CAPACITY \
 	SUST_ORDERS=$SUST_ORDERS SUST_UNITS=$SUST_UNITS SUST_LEFT=$SUST_LEFT \
 	RUSH_QUEUED=$RUSH_QUEUED RUSH_WRITTEN_MS=$RUSH_WRITTEN_MS AFTER_QUEUED=$AFTER_QUEUED \
 	AFTER_WRITTEN_MS=$AFTER_WRITTEN_MS SUST_QUEUED=$SUST_QUEUED SUST_WRITTEN_MS=$SUST_WRITTEN_MS \
-	STACK_CONF=$STACK_CONF NOFILE=$NOFILE \
+	STACK_CONF=$STACK_CONF NOFILE=$NOFILE KNOBS=$KNOBS \
+	TICKET_SHAPE_PUBLIC_SOCKETS=$TICKET_SHAPE_PUBLIC_SOCKETS \
+	TICKET_SHAPE_PUBLIC_WORKERS=$TICKET_SHAPE_PUBLIC_WORKERS \
+	TICKET_SHAPE_FCGI_BACKLOG=$TICKET_SHAPE_FCGI_BACKLOG \
+	TICKET_SHAPE_NGINX_WORKERS=$TICKET_SHAPE_NGINX_WORKERS \
+	TICKET_SHAPE_NGINX_PRIORITY=$TICKET_SHAPE_NGINX_PRIORITY \
+	TICKET_SHAPE_OTHER_WORKERS=$TICKET_SHAPE_OTHER_WORKERS \
 	bash "$ROOT/tools/bench/report.sh"
 # Only the rush's access-log lines are read again (its timeline); the other
 # phases' copies are hundreds of MB of nothing new (the stack's own log keeps

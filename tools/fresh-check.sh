@@ -149,6 +149,40 @@ tail -n 5 "$dir/make-test.log" >&2
 # Stop whatever a failed run may have left (make test stops its stack itself).
 in_root /bin/bash -c 'cd /root/ticketd && make stop TICKET_VAR=build/test-var' >/dev/null 2>&1 || true
 
+verdict=$([ $rc -eq 0 ] && echo passed || echo FAILED)
 printf 'fresh-check: commit %s, debootstrap %d s, first make test %d s, total %d s: %s\n' \
-	"${commit:0:12}" "$boot_s" "$test_s" "$total_s" "$([ $rc -eq 0 ] && echo PASSED || echo FAILED)"
+	"${commit:0:12}" "$boot_s" "$test_s" "$total_s" "$verdict"
+
+# The result goes into BENCHMARKS.md's own section (make bench keeps it).
+out=${FRESH_OUT:-$root/BENCHMARKS.md}
+section=$(
+	cat <<-EOF
+		<!-- fresh-check:begin -->
+		## First run on a new machine (\`make fresh-check\`)
+
+		Written by \`tools/fresh-check.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'): a Debian 12 minbase root
+		(debootstrap) with only make, git and ca-certificates added, the repository
+		cloned into \`/root/ticketd\` (mode 0700) at commit \`${commit:0:12}\`, and the
+		first \`make test\` run there in a chroot — it installed every Debian and npm
+		package itself. Result: **${verdict}**.
+
+		| step | seconds |
+		|---|---|
+		| debootstrap | ${boot_s} |
+		| first \`make test\` (installs, build, every suite) | ${test_s} |
+		| in all | ${total_s} |
+
+		On the same 2-core machine, shared with other work while it ran.
+		<!-- fresh-check:end -->
+	EOF
+)
+if [ -f "$out" ] && grep -q '^<!-- fresh-check:begin -->$' "$out"; then
+	FRESH_SECTION=$section awk '
+		/^<!-- fresh-check:begin -->$/ { print ENVIRON["FRESH_SECTION"]; skip = 1; next }
+		/^<!-- fresh-check:end -->$/ { skip = 0; next }
+		!skip { print }' "$out" >"$out.tmp" && mv -f -- "$out.tmp" "$out"
+else
+	printf '\n%s\n' "$section" >>"$out"
+fi
+log "wrote the result into $out"
 exit "$rc"

@@ -505,6 +505,13 @@ write_env() {
 		kv TICKET_KAKAO_URL "$BASE_URL/_fake/kakao"
 		kv TICKET_KAKAO_APPKEY devappkey
 		kv TICKET_KAKAO_SECRET devsecret
+		# The shape this start gave the stack (defaults or knobs), for reports.
+		kv TICKET_SHAPE_PUBLIC_SOCKETS "$(pool_socket_count public)"
+		kv TICKET_SHAPE_PUBLIC_WORKERS "$(pool_workers public)"
+		kv TICKET_SHAPE_FCGI_BACKLOG "$FCGI_BACKLOG"
+		kv TICKET_SHAPE_NGINX_WORKERS "$NGINX_WORKERS"
+		kv TICKET_SHAPE_NGINX_PRIORITY "$NGINX_PRIORITY"
+		kv TICKET_SHAPE_OTHER_WORKERS "$(pool_workers payment)"
 		if [ -f "$VAR/env.local" ]; then
 			echo "# from env.local"
 			cat -- "$VAR/env.local"
