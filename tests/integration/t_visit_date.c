@@ -9,6 +9,7 @@
 #include "booking_fixture.h"
 #include "fixture.h"
 #include "suite.h"
+#include "tk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +20,11 @@ struct date_case {
 	const char *reason; /* NULL: bookable */
 };
 
-/* Today + days, and its ISO weekday from the server's own answer format. */
+/* The ISO weekday of today + days on Seoul's calendar (tk_iso_weekday has
+ * its own unit test). */
 static int weekday_of(int days)
 {
-	/* bk_date is Seoul's calendar; 1970-01-01 was a Thursday (4). */
-	const char *d = bk_date(days);
-	int y = atoi(d), m = atoi(d + 5), dd = atoi(d + 8);
-	static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
-	int w;
-	if (m < 3)
-		y--;
-	w = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + dd) % 7;
-	return w == 0 ? 7 : w;
+	return tk_iso_weekday(bk_date(days));
 }
 
 static const char *reason(const resp_t *r, const char *field)
