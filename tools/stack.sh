@@ -35,7 +35,9 @@
 #                     (the fakes default to 1 and ignore TICKET_WORKERS: they may
 #                     keep their state in memory)
 #   TICKET_NGINX_WORKERS      nginx worker_processes (default one per 4 cores,
-#                     at least 1: one event loop keeps a rush's clients in one FIFO)
+#                     at least 1: one event loop keeps a rush's clients in one
+#                     FIFO; more where the open-file limit cannot hold 2 × 10 000
+#                     descriptors in one worker: 2 at a hard limit of 20 000)
 #   TICKET_NGINX_PRIORITY     nginx worker_priority, a nice value (default -10
 #                     as root, so nginx reads requests as they come; else 0)
 #   TICKET_FCGI_KEEPALIVE     idle connections nginx keeps per upstream per
@@ -169,7 +171,17 @@ machine_defaults() {
 	DEF_PUBLIC_SOCKETS=$(((16384 + somax - 1) / somax))
 	[ "$DEF_PUBLIC_SOCKETS" -le 8 ] || DEF_PUBLIC_SOCKETS=8
 	DEF_PUBLIC_WORKERS=$(((4 * cores + DEF_PUBLIC_SOCKETS - 1) / DEF_PUBLIC_SOCKETS))
+	# One nginx worker per 4 cores, and enough of them that a rush's 10 000
+	# clients fit the open-file limit: each client in flight costs its
+	# worker two descriptors (its connection and the upstream one), and a
+	# worker out of descriptors closes connections to reuse them. Where the
+	# hard limit is 20 000 (this kind of machine) that is two workers.
+	local nofile need
+	nofile=$(ulimit -Hn)
+	[ "$nofile" = unlimited ] && nofile=1048576
+	need=$(((2 * 10000 * 11 / 10 + nofile - 1) / nofile))
 	DEF_NGINX_WORKERS=$((cores / 4))
+	[ "$DEF_NGINX_WORKERS" -ge "$need" ] || DEF_NGINX_WORKERS=$need
 	[ "$DEF_NGINX_WORKERS" -ge 1 ] || DEF_NGINX_WORKERS=1
 	if [ "$IS_ROOT" -eq 1 ]; then DEF_NGINX_PRIORITY=-10; else DEF_NGINX_PRIORITY=0; fi
 	FCGI_BACKLOG=${TICKET_FCGI_BACKLOG:-$DEF_BACKLOG}
