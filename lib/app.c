@@ -25,7 +25,10 @@ void app_reply_db_error(struct http_req *r, enum db_err e)
 {
 	db_rollback();
 	switch (e) {
-	case DB_DOWN: http_reply_error(r, "UNAVAILABLE", NULL); break;
+	case DB_DOWN:
+	case DB_RETRY: /* a deadlock or another passing failure: try again */
+		http_reply_error(r, "UNAVAILABLE", NULL);
+		break;
 	case DB_INVALID: http_reply_error(r, "VALIDATION", NULL); break;
 	case DB_UNIQUE: http_reply_error(r, "CONFLICT", NULL); break;
 	case DB_CHECK: http_reply_error(r, "CONFLICT", NULL); break;

@@ -626,9 +626,12 @@ static bool token_param_or_reply(struct http_req *r, const struct catalog_event 
 		http_reply_error(r, "NOT_FOUND", NULL);
 		return false;
 	}
-	if (pending_materialize(r->arena, ev->id, t) == DB_DOWN) {
+	switch (pending_materialize(r->arena, ev->id, t)) {
+	case DB_DOWN:
+	case DB_RETRY: /* still queued, not written yet: it will be */
 		http_reply_error(r, "UNAVAILABLE", NULL);
 		return false;
+	default: break;
 	}
 	*token = t;
 	return true;

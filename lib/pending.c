@@ -219,8 +219,22 @@ static void refused(struct arena *a, int64_t event_id, const char *token)
 	stock_release(a, event_id, token);
 }
 
+/* Whether the last statement broke an integrity rule (SQLSTATE class 22,
+ * data exception, or 23, integrity constraint violation): a record that
+ * PostgreSQL will refuse however often it is sent. Anything else — a
+ * deadlock, a statement or lock timeout (57014, 55P03), a read-only server
+ * after a failover (25006), a full disk (53100) — passes, and the record
+ * must be written again later, never dropped: its customer has a 201. */
+static bool integrity_refusal(void)
+{
+	const char *st = db_last_sqlstate();
+	return st && (strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0);
+}
+
 /* Writes records (complete) for tokens, then forgets the written and the
- * refused ones. DB_DOWN leaves every claim to be taken over later. */
+ * refused ones (integrity_refusal: their holds go back). A failure that
+ * passes keeps every claim, to be written again when it goes stale, and
+ * answers DB_DOWN (no connection) or DB_RETRY (anything else). */
 static enum db_err write_records(struct arena *a, int64_t event_id, const char *const *tokens,
                                  const char *const *records, size_t n)
 {
@@ -236,15 +250,17 @@ static enum db_err write_records(struct arena *a, int64_t event_id, const char *
 	e = db_exec(a, &q_write, params, &res);
 	if (e == DB_DOWN)
 		return e;
+	if (e != DB_OK && !integrity_refusal()) {
+		/* Not the records' fault (a deadlock with another writer of the
+		 * same orders, a timeout, a read-only or full server): the claims
+		 * go stale and are written again. */
+		log_event(LOG_WARN, "pending_write_deferred", "sqlstate", db_last_sqlstate(), NULL);
+		return DB_RETRY;
+	}
 	if (e != DB_OK) {
 		/* One record spoils the statement: write them one by one. */
 		enum db_err worst = DB_OK;
 		if (n == 1) {
-			/* A deadlock with another writer of the same orders (a
-			 * flush takes the ones in flight too) is no refusal: the
-			 * claim goes stale and is written again. */
-			if (e == DB_RETRY)
-				return e;
 			refused(a, event_id, tokens[0]);
 			forget(a, event_id, tokens, 1);
 			return e;
@@ -418,16 +434,20 @@ enum db_err pending_flush(struct arena *a, int64_t event_id)
 {
 	/* The first round also takes what other writers have in flight: the
 	 * write waits for theirs, so afterwards every record is in. */
+	enum db_err worst = DB_OK;
+
 	for (int round = 0; round < 1000; round++) {
 		size_t claimed;
 		enum db_err e = claim_and_write(a, event_id, 0, round == 0 ? 0 : PENDING_STALE_MS,
 		                                &claimed);
 		if (e == DB_DOWN)
 			return e;
+		if (e == DB_RETRY)
+			worst = e; /* some records stay queued: not every one is in */
 		if (claimed < PENDING_BATCH)
-			return DB_OK;
+			return worst;
 	}
-	return DB_OK;
+	return worst;
 }
 
 static struct db_stmt q_events = DB_STMT(

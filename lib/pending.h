@@ -112,10 +112,15 @@ bool pending_drain(struct arena *a, int64_t event_id, long long queued, int64_t 
 
 /* Makes sure the reservation's order is in PostgreSQL: writes its record
  * if it is still queued. DB_OK when there was nothing to do or the write
- * landed; DB_DOWN when PostgreSQL or Redis cannot be reached. */
+ * landed; DB_DOWN when PostgreSQL or Redis cannot be reached; DB_RETRY when
+ * the write failed for a reason that passes (a timeout, a read-only or full
+ * server: the record stays queued and is written later); an integrity
+ * error (DB_UNIQUE, DB_CHECK, DB_INVALID) when PostgreSQL refused it for
+ * good (its hold is released, the reservation is gone whole). */
 enum db_err pending_materialize(struct arena *a, int64_t event_id, const char *token);
 
-/* Writes everything the event has queued or in flight. */
+/* Writes everything the event has queued or in flight. DB_RETRY when some
+ * records could not be written for a passing reason (still queued). */
 enum db_err pending_flush(struct arena *a, int64_t event_id);
 
 /* pending_flush for every event; *events says how many were looked at. */

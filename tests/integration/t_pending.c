@@ -11,6 +11,7 @@
 #include "booking_fixture.h"
 #include "fixture.h"
 #include "suite.h"
+#include "tk.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -273,6 +274,116 @@ START_TEST(refused_order_releases_its_hold)
 }
 END_TEST
 
+/* One statement on a connection of the test's own (DDL included). */
+static void pd_sql(const char *sql)
+{
+	PGconn *pg = PQconnectdb(getenv("TICKET_PG") ? getenv("TICKET_PG") : "");
+	PGresult *pr;
+
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "PostgreSQL: %s", PQerrorMessage(pg));
+	pr = PQexec(pg, sql);
+	ck_assert_msg(PQresultStatus(pr) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(pg));
+	PQclear(pr);
+	PQfinish(pg);
+}
+
+/* Writes of this event's orders fail with SQLSTATE state (a trigger), or
+ * succeed again (state NULL). */
+static void pd_inject(long long ev, const char *state)
+{
+	if (state == NULL) {
+		pd_sql(strf("DROP TRIGGER IF EXISTS pd_fail_%lld ON orders;"
+		            " DROP FUNCTION IF EXISTS pd_fail_%lld()",
+		            ev, ev));
+		return;
+	}
+	pd_sql(strf("CREATE OR REPLACE FUNCTION pd_fail_%lld() RETURNS trigger LANGUAGE plpgsql"
+	            " AS $f$ BEGIN RAISE EXCEPTION 'injected by t_pending' USING ERRCODE = '%s';"
+	            " END $f$",
+	            ev, state));
+	pd_sql(strf("DROP TRIGGER IF EXISTS pd_fail_%lld ON orders;"
+	            " CREATE TRIGGER pd_fail_%lld BEFORE INSERT ON orders FOR EACH ROW"
+	            " WHEN (NEW.event_id = %lld) EXECUTE FUNCTION pd_fail_%lld()",
+	            ev, ev, ev, ev));
+}
+
+/* A write that fails for a passing reason — a statement timeout, a lock
+ * timeout, a read-only server after a failover, a full disk — takes
+ * nothing back from a customer who got a 201: while it lasts the
+ * reservation answers 503 and keeps its hold and its queued order; once
+ * PostgreSQL takes writes again, the order is written and held as before. */
+START_TEST(passing_failure_keeps_the_reservation)
+{
+	static const char *const states[] = {"57014", "55P03", "25006", "53100", "40001"};
+	struct pd_world w;
+	char tok[TK_ARRAY_LEN(states)][80];
+	resp_t *r;
+
+	pd_world(&w, "pdtmp");
+	bk_writer_lock(w.ev, true);
+	for (size_t i = 0; i < TK_ARRAY_LEN(states); i++) {
+		pd_inject(w.ev, states[i]);
+		r = bk_reserve(w.code, w.day, w.prod, 1);
+		ASSERT_STATUS(r, 201);
+		snprintf(tok[i], sizeof(tok[i]), "%s", jstr(r, "reservation.token"));
+		resp_free(r);
+		/* Reading it makes the write happen, which fails: 503, all kept. */
+		r = bk_get(w.code, tok[i]);
+		ck_assert_msg(r->status == 503 && strcmp(err_code(r), "UNAVAILABLE") == 0,
+		              "SQLSTATE %s: want 503 UNAVAILABLE, got %ld %s", states[i], r->status,
+		              resp_snippet(r));
+		resp_free(r);
+		ck_assert_msg(bk_hold_exists(w.ev, tok[i]), "SQLSTATE %s: the hold went back",
+		              states[i]);
+		ck_assert_int_eq(orders_with_token(tok[i]), 0);
+	}
+	ck_assert_int_eq(bk_queued(w.ev), (long long)TK_ARRAY_LEN(states));
+	ck_assert_int_eq(bk_available(w.code, w.day, w.prod),
+	                 PD_CAPACITY - (long long)TK_ARRAY_LEN(states));
+
+	pd_inject(w.ev, NULL);
+	for (size_t i = 0; i < TK_ARRAY_LEN(states); i++) {
+		r = bk_get(w.code, tok[i]);
+		ASSERT_STATUS(r, 200);
+		ck_assert_str_eq(jstr(r, "reservation.state"), "held");
+		resp_free(r);
+		ck_assert_int_eq(orders_with_token(tok[i]), 1);
+		ck_assert(bk_hold_exists(w.ev, tok[i]));
+	}
+	ck_assert_int_eq(bk_counter(w.ev, w.quota, w.day),
+	                 PD_CAPACITY - (long long)TK_ARRAY_LEN(states));
+	bk_writer_lock(w.ev, false);
+	pd_free(&w);
+}
+END_TEST
+
+/* An integrity error (class 23) is a refusal, as a taken order number is:
+ * the hold goes back and the reservation is gone whole. */
+START_TEST(integrity_failure_is_a_refusal)
+{
+	struct pd_world w;
+	char tok[80];
+	resp_t *r;
+
+	pd_world(&w, "pdint");
+	bk_writer_lock(w.ev, true);
+	pd_inject(w.ev, "23514");
+	r = bk_reserve(w.code, w.day, w.prod, 2);
+	ASSERT_STATUS(r, 201);
+	snprintf(tok, sizeof(tok), "%s", jstr(r, "reservation.token"));
+	resp_free(r);
+	r = bk_get(w.code, tok);
+	ASSERT_ERROR(r, 404, "NOT_FOUND");
+	resp_free(r);
+	pd_inject(w.ev, NULL);
+	ck_assert(!bk_hold_exists(w.ev, tok));
+	ck_assert_int_eq(orders_with_token(tok), 0);
+	ck_assert_int_eq(bk_available(w.code, w.day, w.prod), PD_CAPACITY);
+	bk_writer_lock(w.ev, false);
+	pd_free(&w);
+}
+END_TEST
+
 static Suite *pending_suite(void)
 {
 	Suite *s = suite_create("pending");
@@ -281,6 +392,8 @@ static Suite *pending_suite(void)
 	tcase_add_test(tc, what_needs_the_order_writes_it);
 	tcase_add_test(tc, written_when_the_writer_lets_go);
 	tcase_add_test(tc, refused_order_releases_its_hold);
+	tcase_add_test(tc, passing_failure_keeps_the_reservation);
+	tcase_add_test(tc, integrity_failure_is_a_refusal);
 	suite_add_tcase(s, tc);
 	return s;
 }
