@@ -7,6 +7,7 @@
 #include "orders.h"
 #include "product.h"
 #include "quota.h"
+#include "scan.h"
 
 static void h_login(struct http_req *r)
 {
@@ -40,6 +41,8 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{id}/orders/{oid}", orders_get, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_POST, "events/{id}/orders/{oid}/refund", orders_refund, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/activity", activity_list_event, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/entrance/stats", scan_stats, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/entrance/logs", scan_logs, PERM_VIEWER, SCOPE_PATH_ID},
 };
 
 static const struct app_family family = {

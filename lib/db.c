@@ -14,6 +14,7 @@ static unsigned stmt_seq; /* names statements s1, s2 … */
 static char last_state[6];
 static char last_constraint[64];
 static const char *session_sql;
+static uint64_t round_trips; /* db_round_trips() */
 
 void db_set_session_sql(const char *sql)
 {
@@ -38,6 +39,7 @@ static bool connect_now(void)
 	}
 	conn_gen++;
 	/* Sessions speak UTC-offset ISO timestamps; the service zone is Seoul. */
+	round_trips += session_sql ? 4 : 3; /* connecting, and the settings below */
 	PQclear(PQexec(conn, "SET TIME ZONE 'Asia/Seoul'"));
 	PQclear(PQexec(conn, "SET statement_timeout = '15s'"));
 	if (session_sql)
@@ -122,6 +124,7 @@ static enum db_err exec_once(struct arena *a, struct db_stmt *st, const char *co
 	if (st->gen != conn_gen) {
 		if (st->name[0] == '\0')
 			snprintf(st->name, sizeof(st->name), "s%u", ++stmt_seq);
+		round_trips++;
 		res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
 		if (!ok_status(res)) {
 			e = classify(res);
@@ -133,6 +136,7 @@ static enum db_err exec_once(struct arena *a, struct db_stmt *st, const char *co
 		PQclear(res);
 		st->gen = conn_gen;
 	}
+	round_trips++;
 	res = PQexecPrepared(conn, st->name, st->nparams, params, NULL, NULL, 0);
 	if (!ok_status(res)) {
 		e = classify(res);
@@ -172,6 +176,7 @@ enum db_err db_exec_sql(const char *sql)
 
 	if (!ensure_conn())
 		return DB_DOWN;
+	round_trips++;
 	res = PQexec(conn, sql);
 	if (!ok_status(res)) {
 		e = classify(res);
@@ -198,8 +203,10 @@ enum db_err db_commit(void)
 
 void db_rollback(void)
 {
-	if (conn && db_in_transaction())
+	if (conn && db_in_transaction()) {
+		round_trips++;
 		PQclear(PQexec(conn, "ROLLBACK"));
+	}
 }
 
 bool db_ping(void)
@@ -208,10 +215,12 @@ bool db_ping(void)
 	bool ok;
 	if (!ensure_conn())
 		return false;
+	round_trips++;
 	res = PQexec(conn, "SELECT 1");
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
 	if (!ok && connect_now()) {
+		round_trips++;
 		res = PQexec(conn, "SELECT 1");
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 		PQclear(res);
@@ -275,4 +284,9 @@ const char *db_param_i64(struct arena *a, int64_t v)
 const char *db_param_bool(bool v)
 {
 	return v ? "true" : "false";
+}
+
+uint64_t db_round_trips(void)
+{
+	return round_trips;
 }

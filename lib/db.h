@@ -90,6 +90,11 @@ bool db_is_null(const PGresult *res, int row, const char *col);
 const char *db_param_i64(struct arena *a, int64_t v);
 const char *db_param_bool(bool v);
 
+/* Statements this process has sent to the server (prepares, executions,
+ * plain SQL such as BEGIN/COMMIT): a request's cost in round trips is the
+ * difference around it (lib/scan.c shows it on every scan answer). */
+uint64_t db_round_trips(void);
+
 /* The raw connection (for tools); NULL when down. */
 PGconn *db_conn(void);
 

@@ -25,6 +25,7 @@
 	" 'queue', json_build_object('enabled', e.queue_enabled," \
 	"   'admit_per_second', e.queue_admit_per_second)," \
 	" 'is_active', e.is_active, 'created_at', iso(e.created_at)," \
+	" 'entry_messages', e.entry_messages," \
 	" 'updated_at', iso(e.updated_at)"
 #define EVENT_JSON "json_build_object(" EVENT_FIELDS ")"
 
@@ -83,7 +84,8 @@ static struct db_stmt q_timezone = DB_STMT("SELECT now() AT TIME ZONE $1::text A
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO events AS e (code, title, venue, address, starts_on, ends_on, open_hours,"
     " timezone, hold_seconds, max_per_order, sale_starts_at, sale_ends_at, queue_enabled,"
-    " queue_admit_per_second, is_active, description, closed_weekdays, closed_dates)"
+    " queue_admit_per_second, is_active, description, entry_messages, closed_weekdays,"
+    " closed_dates)"
     " SELECT p->>'code', p->>'title', COALESCE(p->>'venue', ''), COALESCE(p->>'address', ''),"
     " (p->>'starts_on')::date, (p->>'ends_on')::date, COALESCE(p->>'open_hours', ''),"
     " COALESCE(p->>'timezone', 'Asia/Seoul'),"
@@ -95,6 +97,7 @@ static struct db_stmt q_insert = DB_STMT(
     " COALESCE((p->>'queue_enabled')::boolean, false),"
     " COALESCE((p->>'queue_admit_per_second')::int, 50),"
     " COALESCE((p->>'is_active')::boolean, false), COALESCE(p->>'description', ''),"
+    " COALESCE((p->>'entry_messages')::boolean, false),"
     " " CLOSED_WEEKDAYS("'{}'") ", " CLOSED_DATES("'{}'") " FROM (SELECT $1::jsonb AS p) s"
                                                           " RETURNING e.id, " EVENT_JSON " AS obj",
     1);
@@ -124,6 +127,8 @@ static struct db_stmt q_update = DB_STMT(
     "   THEN (p->>'queue_admit_per_second')::int ELSE e.queue_admit_per_second END,"
     " is_active = CASE WHEN p ? 'is_active' THEN (p->>'is_active')::boolean ELSE e.is_active END,"
     " description = CASE WHEN p ? 'description' THEN p->>'description' ELSE e.description END,"
+    " entry_messages = CASE WHEN p ? 'entry_messages' THEN (p->>'entry_messages')::boolean"
+    "   ELSE e.entry_messages END,"
     " closed_weekdays = " CLOSED_WEEKDAYS(
         "e.closed_weekdays") ","
                              " closed_dates = " CLOSED_DATES(
@@ -186,6 +191,7 @@ struct event_in {
 	    sale_starts_at, sale_ends_at, description;
 	struct json_int hold_seconds, max_per_order, admit_per_second;
 	struct json_bool queue_enabled, is_active;
+	struct json_bool entry_messages; /* ENTRY_ADMITTED messages on admission */
 	struct json_node queue, closed_weekdays, closed_dates;
 };
 
@@ -210,6 +216,7 @@ struct event_in {
 	    JSON_BOOL("queue.enabled", struct event_in, queue_enabled, 0), \
 	    JSON_INT("queue.admit_per_second", struct event_in, admit_per_second, 0, 1, 10000), \
 	    JSON_BOOL("is_active", struct event_in, is_active, 0), \
+	    JSON_BOOL("entry_messages", struct event_in, entry_messages, 0), \
 	    JSON_ARR("closed_weekdays", struct event_in, closed_weekdays, 0, 0, 7), \
 	    JSON_ARR("closed_dates", struct event_in, closed_dates, 0, 0, EVENT_MAX_CLOSED_DATES)
 
@@ -342,6 +349,7 @@ static const char *event_patch(struct http_req *r, const struct event_in *in)
 	json_put_bool(p, "queue_enabled", &in->queue_enabled);
 	json_put_int(p, "queue_admit_per_second", &in->admit_per_second);
 	json_put_bool(p, "is_active", &in->is_active);
+	json_put_bool(p, "entry_messages", &in->entry_messages);
 	if (in->closed_weekdays.set)
 		cJSON_AddItemToObject(p, "closed_weekdays",
 		                      cJSON_Duplicate(in->closed_weekdays.v, true));

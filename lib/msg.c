@@ -32,6 +32,8 @@ static const struct msg_entry errors[] = {
     {"ALREADY_USED", 409, "이미 사용된 티켓입니다.", "The ticket has already been used."},
     {"RESERVATION_EXPIRED", 409, "예약 시간이 만료되었습니다.", "The reservation has expired."},
     {"ALREADY_REFUNDED", 409, "이미 환불되었습니다.", "Already refunded."},
+    {"MULTIPLE_ORDERS", 409, "이 전화번호로 된 주문이 여러 건입니다. 주문번호를 선택해 주세요.",
+     "Several orders match this phone number; choose one by its order number."},
     {"TOO_LARGE", 413, "요청 본문이 너무 큽니다.", "The request body is too large."},
     {"UNSUPPORTED_MEDIA_TYPE", 415, "Content-Type은 application/json이어야 합니다.",
      "Content-Type must be application/json."},

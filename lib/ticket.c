@@ -592,6 +592,11 @@ static bool hex_decode(const char *s, unsigned char *out, size_t n)
 	return true;
 }
 
+bool ticket_hex_decode(const char *hex, unsigned char *out, size_t n)
+{
+	return hex_decode(hex, out, n);
+}
+
 static bool kid_parse(const char *s, uint32_t *out)
 {
 	int64_t v;

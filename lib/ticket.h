@@ -77,6 +77,10 @@ enum ticket_err ticket_keygen(unsigned char priv[32], unsigned char pub[32]);
  * when waiting for TICKET_KEY_CACHE_MS is not wanted). */
 void ticket_cache_clear(void);
 
+/* Exactly 2n lowercase hex characters (encode(…, 'hex') of a key column)
+ * into n bytes; false for anything else. */
+bool ticket_hex_decode(const char *hex, unsigned char *out, size_t n);
+
 /* RFC 4648 base32, uppercase, no padding. encode writes NUL-terminated text
  * and returns its length, or 0 when it does not fit in cap (with the NUL).
  * decode accepts only the canonical form (A-Z 2-7, a length a real encoding
