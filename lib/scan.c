@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "db.h"
 #include "json.h"
+#include "kv.h"
 #include "log.h"
 #include "ticket.h"
 #include "tk.h"
@@ -143,15 +144,15 @@ static enum verdict verify(struct arena *a, const char *code, struct ticket_clai
 
 /* ---- scan rows of forged codes, written in batches ------------------------------ */
 
-struct log_entry {
-	int64_t event_id, admin_id, at_ms;
-	char *code, *gate, *device;
-};
-
-static struct log_entry backlog[SCAN_LOG_BATCH];
-static size_t n_backlog;
-static uint64_t backlog_dropped;
-
+/*
+ * A forged code's scan row goes to a Redis list of its event ({ev:E}:scanlog,
+ * one JSON row per entry; a Redis round trip, not a PostgreSQL one) and is
+ * moved to scans in batches: after the answer of any scan of the event that
+ * touched PostgreSQL anyway, after a forged scan that filled a batch, when
+ * the worker is idle, and before the event's entrance logs or statistics
+ * are read (so they are never short). Rows a failed write took are pushed
+ * back. Without Redis the row is written at once (one round trip).
+ */
 static struct db_stmt q_log_batch = DB_STMT(
     "INSERT INTO scans (event_id, code, result, gate, device_id, admin_id, scanned_at)"
     " SELECT x.event_id, x.code, 'invalid', x.gate, x.device_id, a.id,"
@@ -162,90 +163,91 @@ static struct db_stmt q_log_batch = DB_STMT(
     " LEFT JOIN admins a ON a.id = x.admin_id",
     1);
 
-static void backlog_clear(void)
+static const char *scanlog_key(struct arena *a, int64_t event_id)
 {
-	for (size_t i = 0; i < n_backlog; i++) {
-		free(backlog[i].code);
-		free(backlog[i].gate);
-		free(backlog[i].device);
+	return arena_printf(a, "{ev:%lld}:scanlog", (long long)event_id);
+}
+
+/* Moves up to SCAN_LOG_BATCH rows per round from the event's list into
+ * scans, until it is empty or a write fails. */
+static void scanlog_drain(struct arena *a, int64_t event_id)
+{
+	const char *key = scanlog_key(a, event_id);
+	char count[16];
+
+	snprintf(count, sizeof(count), "%d", SCAN_LOG_BATCH);
+	for (int round = 0; round < 1000; round++) {
+		redisReply *rep;
+		cJSON *rows;
+		char *text;
+		enum db_err e;
+
+		if (kv_cmd(a, 3, (const char *[]){"LPOP", key, count}, &rep) != KV_OK ||
+		    rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
+			return;
+		rows = cJSON_CreateArray();
+		for (size_t i = 0; i < rep->elements; i++) {
+			cJSON *row = cJSON_Parse(rep->element[i]->str);
+			if (row)
+				cJSON_AddItemToArray(rows, row);
+		}
+		text = cJSON_PrintUnformatted(rows);
+		cJSON_Delete(rows);
+		e = text ? db_exec(a, &q_log_batch, (const char *[]){text}, NULL) : DB_ERROR;
+		free(text);
+		if (e != DB_OK) {
+			log_event(LOG_ERROR, "scan_log", "msg", "forged-code scan rows kept for later",
+			          NULL);
+			for (size_t i = 0; i < rep->elements; i++)
+				kv_cmd(a, 3, (const char *[]){"LPUSH", key, rep->element[i]->str}, NULL);
+			return;
+		}
+		if (rep->elements < (size_t)SCAN_LOG_BATCH)
+			return;
 	}
-	memset(backlog, 0, sizeof(backlog));
-	n_backlog = 0;
 }
 
-/* Writes the backlog in one statement; kept for the next try when
- * PostgreSQL fails (a full backlog then drops new entries, counted). */
-static void backlog_write(struct arena *a)
+static void scanlog_idle(struct arena *a, int64_t event_id)
 {
-	cJSON *rows = cJSON_CreateArray();
-	char *text = NULL;
-
-	if (n_backlog == 0 || rows == NULL)
-		goto out;
-	for (size_t i = 0; i < n_backlog; i++) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToArray(rows, o);
-		cJSON_AddNumberToObject(o, "event_id", (double)backlog[i].event_id);
-		cJSON_AddStringToObject(o, "code", backlog[i].code);
-		cJSON_AddStringToObject(o, "gate", backlog[i].gate);
-		cJSON_AddStringToObject(o, "device_id", backlog[i].device);
-		cJSON_AddNumberToObject(o, "admin_id", (double)backlog[i].admin_id);
-		cJSON_AddNumberToObject(o, "at_ms", (double)backlog[i].at_ms);
-	}
-	text = cJSON_PrintUnformatted(rows);
-	if (text && db_exec(a, &q_log_batch, (const char *[]){text}, NULL) == DB_OK)
-		backlog_clear();
-	else
-		log_event(LOG_ERROR, "scan_backlog", "msg", "scan rows not written; kept", NULL);
-out:
-	free(text);
-	cJSON_Delete(rows);
+	scanlog_drain(a, event_id);
 }
 
-static void backlog_idle(struct arena *a, int64_t arg)
+static void scanlog_after(struct http_req *r)
 {
-	TK_UNUSED(arg);
-	backlog_write(a);
+	scanlog_drain(r->arena, r->event_id);
 }
 
-static void backlog_after(struct http_req *r)
-{
-	backlog_write(r->arena);
-}
-
-static char *dup_or_empty(const char *s)
-{
-	char *d = strdup(s ? s : "");
-	if (d == NULL)
-		abort(); /* out of memory in a worker: nothing sane to do */
-	return d;
-}
-
-/* Keeps the scan row of a forged code for a batched write: after this
- * answer when the backlog is full, else when the worker is idle. */
-static void backlog_add(struct http_req *r, const char *code, const char *gate,
+/* Records the scan row of a forged code without PostgreSQL. */
+static void scanlog_add(struct http_req *r, const char *code, const char *gate,
                         const char *device)
 {
-	struct log_entry *e;
+	cJSON *row = cJSON_CreateObject();
+	char *text;
+	redisReply *rep = NULL;
 
-	if (n_backlog >= SCAN_LOG_BATCH) {
-		if (++backlog_dropped % 1000 == 1)
-			log_event(LOG_ERROR, "scan_backlog", "msg", "backlog full; scan row dropped",
-			          NULL);
-		r->after = backlog_after;
+	cJSON_AddNumberToObject(row, "event_id", (double)r->event_id);
+	cJSON_AddStringToObject(row, "code", code);
+	cJSON_AddStringToObject(row, "gate", gate ? gate : "");
+	cJSON_AddStringToObject(row, "device_id", device ? device : "");
+	if (r->principal)
+		cJSON_AddNumberToObject(row, "admin_id", (double)r->principal->admin_id);
+	cJSON_AddNumberToObject(row, "at_ms", (double)tk_now_ms());
+	cJSON_AddItemToArray(http_own(r, cJSON_CreateArray()), row);
+	text = arena_defer(r->arena, cJSON_free, cJSON_PrintUnformatted(row));
+	if (text == NULL ||
+	    kv_cmd(r->arena, 3, (const char *[]){"RPUSH", scanlog_key(r->arena, r->event_id), text},
+	           &rep) != KV_OK ||
+	    rep->type != REDIS_REPLY_INTEGER) {
+		char wrapped[8 + SCAN_CODE_MAX * 8];
+		snprintf(wrapped, sizeof(wrapped), "[%s]", text ? text : "");
+		if (db_exec(r->arena, &q_log_batch, (const char *[]){wrapped}, NULL) != DB_OK)
+			log_event(LOG_ERROR, "scan_log", "msg", "forged-code scan row lost", NULL);
 		return;
 	}
-	e = &backlog[n_backlog++];
-	e->event_id = r->event_id;
-	e->admin_id = r->principal ? r->principal->admin_id : 0;
-	e->at_ms = tk_now_ms();
-	e->code = dup_or_empty(code);
-	e->gate = dup_or_empty(gate);
-	e->device = dup_or_empty(device);
-	if (n_backlog >= SCAN_LOG_BATCH)
-		r->after = backlog_after;
+	if (rep->integer >= SCAN_LOG_BATCH)
+		r->after = scanlog_after;
 	else
-		app_idle_task(backlog_idle, 0, SCAN_LOG_IDLE_MS);
+		app_idle_task(scanlog_idle, r->event_id, SCAN_LOG_IDLE_MS);
 }
 
 /* ---- admission ----------------------------------------------------------------- */
@@ -345,7 +347,7 @@ void scan_scan(struct http_req *r)
 		return;
 	}
 	if (v == V_FORGED) {
-		backlog_add(r, s.code, s.gate, s.device);
+		scanlog_add(r, s.code, s.gate, s.device);
 		reply_counted(r, before, loaded, invalid_answer(r, s.gate));
 		return;
 	}
@@ -355,6 +357,7 @@ void scan_scan(struct http_req *r)
 		return;
 	cJSON_DeleteItemFromObjectCaseSensitive(answer, "scan_id");
 	reply_counted(r, before, loaded, answer);
+	r->after = scanlog_after;
 }
 
 /* ---- POST manual ----------------------------------------------------------------- */
@@ -652,6 +655,7 @@ void scan_offline_upload(struct http_req *r)
 		cJSON_AddItemToArray(results, offline_result(s.nonce, j));
 	}
 	http_reply_json(r, 200, out);
+	r->after = scanlog_after;
 }
 
 /* ---- GET events/{id}/entrance/stats and …/logs ---------------------------------- */
@@ -702,6 +706,7 @@ void scan_stats(struct http_req *r)
 		json_reply_field(r, "date", "invalid");
 		return;
 	}
+	scanlog_drain(r->arena, r->event_id);
 	if (date == NULL) {
 		if ((res = app_row_or_reply(r, &q_today, (const char *[]){id}, "EVENT_NOT_FOUND")) ==
 		    NULL)
@@ -769,6 +774,7 @@ void scan_logs(struct http_req *r)
 		json_reply_validation(r, errors);
 		return;
 	}
+	scanlog_drain(r->arena, r->event_id);
 	{
 		const char *params[] = {db_param_i64(r->arena, r->event_id),
 		                        gate,
