@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEYSETS 32         /* events whose public keys a worker keeps */
-#define KEYS_PER_EVENT 8   /* newest keys of an event kept (rotations) */
+#define KEYSETS 32       /* events whose public keys a worker keeps */
+#define KEYS_PER_EVENT 8 /* newest keys of an event kept (rotations) */
 
 /* How a code is laid out, for offline scanners (the kit's code_format). */
 static const char code_format[] =
@@ -127,8 +127,7 @@ static enum verdict key_for(struct arena *a, int64_t event_id, uint32_t kid,
 	return *pub ? V_GENUINE : V_FORGED;
 }
 
-static enum verdict verify(struct arena *a, const char *code, struct ticket_claims *c,
-                           bool *loaded)
+static enum verdict verify(struct arena *a, const char *code, struct ticket_claims *c, bool *loaded)
 {
 	const unsigned char *pub;
 	enum verdict v;
@@ -196,10 +195,11 @@ static void scanlog_drain(struct arena *a, int64_t event_id)
 		e = text ? db_exec(a, &q_log_batch, (const char *[]){text}, NULL) : DB_ERROR;
 		free(text);
 		if (e != DB_OK) {
-			log_event(LOG_ERROR, "scan_log", "msg", "forged-code scan rows kept for later",
-			          NULL);
+			log_event(LOG_ERROR, "scan_log", "msg",
+			          "forged-code scan rows kept for later", NULL);
 			for (size_t i = 0; i < rep->elements; i++)
-				kv_cmd(a, 3, (const char *[]){"LPUSH", key, rep->element[i]->str}, NULL);
+				kv_cmd(a, 3, (const char *[]){"LPUSH", key, rep->element[i]->str},
+				       NULL);
 			return;
 		}
 		if (rep->elements < (size_t)SCAN_LOG_BATCH)
@@ -218,8 +218,7 @@ static void scanlog_after(struct http_req *r)
 }
 
 /* Records the scan row of a forged code without PostgreSQL. */
-static void scanlog_add(struct http_req *r, const char *code, const char *gate,
-                        const char *device)
+static void scanlog_add(struct http_req *r, const char *code, const char *gate, const char *device)
 {
 	cJSON *row = cJSON_CreateObject();
 	char *text;
@@ -377,7 +376,8 @@ static const struct json_field manual_fields[] = {
  * it is NULL, a phone ($3); newest first. */
 static struct db_stmt q_manual_orders = DB_STMT(
     "SELECT o.id, o.order_number, json_build_object('order_number', o.order_number,"
-    "   'status', o.status, 'visit_date', o.visit_date, 'customer_name', scan_mask(o.customer_name),"
+    "   'status', o.status, 'visit_date', o.visit_date, 'customer_name', "
+    "scan_mask(o.customer_name),"
     "   'tickets', (SELECT count(*) FROM tickets t WHERE t.order_id = o.id),"
     "   'created_at', iso(o.created_at)) AS o"
     " FROM orders o WHERE o.event_id = $1::bigint"
@@ -387,13 +387,12 @@ static struct db_stmt q_manual_orders = DB_STMT(
     " ORDER BY o.created_at DESC, o.id DESC LIMIT $4",
     4);
 
-static struct db_stmt q_order_tickets =
-    DB_STMT("SELECT id, code FROM tickets WHERE order_id = $1::bigint ORDER BY id", 1);
+static struct db_stmt q_order_tickets = DB_STMT(
+    "SELECT id, code FROM tickets WHERE order_id = $1::bigint ORDER BY id", 1);
 
 /* The one order a manual entry names, its id in *order_id; false after
  * answering 404 / 409 MULTIPLE_ORDERS (the orders listed) / a db error. */
-static bool manual_order_or_reply(struct http_req *r, const struct manual_in *in,
-                                  int64_t *order_id)
+static bool manual_order_or_reply(struct http_req *r, const struct manual_in *in, int64_t *order_id)
 {
 	char phone[12];
 	const char *params[4];
@@ -417,7 +416,8 @@ static bool manual_order_or_reply(struct http_req *r, const struct manual_in *in
 		return false;
 	}
 	if (db_rows(res) > 1) {
-		cJSON *details = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(details, "orders");
+		cJSON *details = cJSON_CreateObject(),
+		      *list = cJSON_AddArrayToObject(details, "orders");
 		for (int i = 0; i < db_rows(res); i++) {
 			cJSON *o = cJSON_Parse(db_str(res, i, "o"));
 			if (o)
@@ -708,8 +708,8 @@ void scan_stats(struct http_req *r)
 	}
 	scanlog_drain(r->arena, r->event_id);
 	if (date == NULL) {
-		if ((res = app_row_or_reply(r, &q_today, (const char *[]){id}, "EVENT_NOT_FOUND")) ==
-		    NULL)
+		if ((res = app_row_or_reply(r, &q_today, (const char *[]){id},
+		                            "EVENT_NOT_FOUND")) == NULL)
 			return;
 		date = db_str(res, 0, "d");
 	}

@@ -17,16 +17,16 @@
 
 #include "http.h"
 
-#define SCAN_CODE_MAX 1024   /* characters of a scanned code (scans.code) */
-#define SCAN_GATE_MAX 64     /* characters of a gate name */
-#define SCAN_DEVICE_MAX 128  /* characters of a device id */
-#define SCAN_NONCE_MAX 128   /* characters of an offline scan's nonce */
-#define SCAN_UPLOAD_MAX 1000 /* offline scans in one upload */
-#define SCAN_LOG_BATCH 64    /* forged-code scan rows kept before a write */
-#define SCAN_LOG_IDLE_MS 20  /* idle time after which they are written anyway */
-#define SCAN_KEYS_TTL_MS 60000 /* how long an event's public keys are trusted */
-#define SCAN_KEYS_MISS_MS 5000 /* an unknown kid re-reads the keys at most this often */
-#define SCAN_LATE "30 minutes" /* an offline scan uploaded later than this is late */
+#define SCAN_CODE_MAX 1024        /* characters of a scanned code (scans.code) */
+#define SCAN_GATE_MAX 64          /* characters of a gate name */
+#define SCAN_DEVICE_MAX 128       /* characters of a device id */
+#define SCAN_NONCE_MAX 128        /* characters of an offline scan's nonce */
+#define SCAN_UPLOAD_MAX 1000      /* offline scans in one upload */
+#define SCAN_LOG_BATCH 64         /* forged-code scan rows kept before a write */
+#define SCAN_LOG_IDLE_MS 20       /* idle time after which they are written anyway */
+#define SCAN_KEYS_TTL_MS 60000    /* how long an event's public keys are trusted */
+#define SCAN_KEYS_MISS_MS 5000    /* an unknown kid re-reads the keys at most this often */
+#define SCAN_LATE "30 minutes"    /* an offline scan uploaded later than this is late */
 #define SCAN_MANUAL_ORDERS_MAX 20 /* orders of one phone listed for manual entry */
 
 /* POST scan {"event_id","code","gate","device_id","admit"} (STAFF+, body

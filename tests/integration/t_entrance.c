@@ -46,11 +46,11 @@ static void gt_event_new(struct gt_event *e, const char *tag)
 	e->ev = bk_event(e->code, 0, 0);
 	q = bk_quota(e->ev, "Daily", 200, true);
 	e->adult = bk_product(
-	    e->ev, &(struct bk_product){.name = "성인", .price = 10000, .dated = true, .quotas = {q}});
-	e->child = bk_product(e->ev, &(struct bk_product){.name = "어린이",
-	                                                  .price = 5000,
-	                                                  .dated = true,
-	                                                  .quotas = {q}});
+	    e->ev,
+	    &(struct bk_product){.name = "성인", .price = 10000, .dated = true, .quotas = {q}});
+	e->child = bk_product(
+	    e->ev,
+	    &(struct bk_product){.name = "어린이", .price = 5000, .dated = true, .quotas = {q}});
 	user = strf("%s", uniq_user(strf("%ss", tag)));
 	staff = mk_admin(user, GT_PASSWORD);
 	set_events(staff, 1, e->ev, 2);
@@ -85,8 +85,9 @@ static void gt_buy(const struct gt_event *e, long long product, int qty, const c
 	resp_free(r);
 	o->oid = tdb_count("SELECT id FROM orders WHERE order_number = $1", o->number);
 	ck_assert(o->oid > 0);
-	codes = tdb_value("SELECT string_agg(code, ' ' ORDER BY id) FROM tickets WHERE order_id = $1",
-	                  strf("%lld", o->oid));
+	codes = tdb_value(
+	    "SELECT string_agg(code, ' ' ORDER BY id) FROM tickets WHERE order_id = $1",
+	    strf("%lld", o->oid));
 	ck_assert(codes != NULL);
 	dup = strdup(codes);
 	for (char *t = strtok_r(dup, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
@@ -209,11 +210,11 @@ START_TEST(scan_every_result)
 
 	/* refunded: a ticket refunded by a manager. */
 	{
-		resp_t *rf = req("POST",
-		                 strf("/fcgi/admin/events/%lld/orders/%lld/refund", e.ev, refunded.oid),
-		                 strf("{\"reason\":\"gate test\",\"ticket_codes\":[\"%s\"]}",
-		                      refunded.tickets[0]),
-		                 e.manager->token);
+		resp_t *rf = req(
+		    "POST", strf("/fcgi/admin/events/%lld/orders/%lld/refund", e.ev, refunded.oid),
+		    strf("{\"reason\":\"gate test\",\"ticket_codes\":[\"%s\"]}",
+		         refunded.tickets[0]),
+		    e.manager->token);
 		ASSERT_STATUS(rf, 201);
 		resp_free(rf);
 	}
@@ -235,19 +236,21 @@ START_TEST(scan_every_result)
 	ck_assert_int_eq(scans_of(e.ev, "wrong_event"), 1);
 	ck_assert_int_eq(scans_of(e.ev, "refunded"), 1);
 	ck_assert_int_eq(logged_scans(e.ev, "invalid"), 2);
-	ck_assert_int_eq(tdb_count("SELECT count(*) FROM scans WHERE event_id = $1 AND gate = 'North'"
-	                           " AND device_id = 'itest-phone' AND admin_id IS NOT NULL",
-	                           strf("%lld", e.ev)),
-	                 7);
+	ck_assert_int_eq(
+	    tdb_count("SELECT count(*) FROM scans WHERE event_id = $1 AND gate = 'North'"
+	              " AND device_id = 'itest-phone' AND admin_id IS NOT NULL",
+	              strf("%lld", e.ev)),
+	    7);
 
 	/* Bad requests are 4xx, not verdicts. */
-	r = req("POST", "/fcgi/entrance/scan", strf("{\"event_id\":%lld,\"code\":\"X\"}", e.ev), tok);
+	r = req("POST", "/fcgi/entrance/scan", strf("{\"event_id\":%lld,\"code\":\"X\"}", e.ev),
+	        tok);
 	ASSERT_FIELD(r, "gate");
 	resp_free(r);
-	r = req("POST", "/fcgi/entrance/scan",
-	        strf("{\"event_id\":%lld,\"gate\":\"A\",\"code\":\"%s\"}", e.ev,
-	             str_repeat('A', 1025)),
-	        tok);
+	r = req(
+	    "POST", "/fcgi/entrance/scan",
+	    strf("{\"event_id\":%lld,\"gate\":\"A\",\"code\":\"%s\"}", e.ev, str_repeat('A', 1025)),
+	    tok);
 	ASSERT_FIELD(r, "code");
 	resp_free(r);
 	r = gt_scan(tok, other.ev, o.tickets[1], "A", true);
@@ -396,8 +399,8 @@ START_TEST(scan_rush_one_ok)
 	pthread_barrier_destroy(&go);
 	free(url);
 	free(auth);
-	ck_assert_msg(ok == 1 && used == 49 && other == 0, "ok %zu, already_used %zu, other %zu", ok,
-	              used, other);
+	ck_assert_msg(ok == 1 && used == 49 && other == 0, "ok %zu, already_used %zu, other %zu",
+	              ok, used, other);
 	ck_assert_int_eq(scans_of(e.ev, "ok"), 1);
 	ck_assert_int_eq(scans_of(e.ev, "already_used"), 49);
 	ck_assert_str_eq(ticket_status(o.tickets[0]), "used");
@@ -424,16 +427,18 @@ START_TEST(manual_entry)
 	resp_free(gt_expect(e.staff->token, e.ev, a.tickets[1], "A", true, "ok"));
 
 	/* STAFF may not. */
-	r = req("POST", "/fcgi/entrance/manual",
-	        strf("{\"event_id\":%lld,\"order_number\":\"%s\",\"gate\":\"Desk\"}", e.ev, a.number),
-	        e.staff->token);
+	r = req(
+	    "POST", "/fcgi/entrance/manual",
+	    strf("{\"event_id\":%lld,\"order_number\":\"%s\",\"gate\":\"Desk\"}", e.ev, a.number),
+	    e.staff->token);
 	ASSERT_ERROR(r, 403, "FORBIDDEN");
 	resp_free(r);
 
 	/* By order number: the valid ticket admitted, the used one skipped. */
-	r = req("POST", "/fcgi/entrance/manual",
-	        strf("{\"event_id\":%lld,\"order_number\":\"%s\",\"gate\":\"Desk\"}", e.ev, a.number),
-	        e.manager->token);
+	r = req(
+	    "POST", "/fcgi/entrance/manual",
+	    strf("{\"event_id\":%lld,\"order_number\":\"%s\",\"gate\":\"Desk\"}", e.ev, a.number),
+	    e.manager->token);
 	ASSERT_STATUS(r, 200);
 	ck_assert_int_eq(cJSON_GetArraySize(jget(r->json, "admitted")), 1);
 	ck_assert_str_eq(jstr(r, "admitted.0"), a.tickets[0]);
@@ -449,7 +454,8 @@ START_TEST(manual_entry)
 	        e.manager->token);
 	ASSERT_ERROR(r, 409, "MULTIPLE_ORDERS");
 	ck_assert_int_eq(cJSON_GetArraySize(jget(r->json, "error.details.orders")), 2);
-	ck_assert(jfind_str(jget(r->json, "error.details.orders"), "order_number", b.number) != NULL);
+	ck_assert(jfind_str(jget(r->json, "error.details.orders"), "order_number", b.number) !=
+	          NULL);
 	resp_free(r);
 	ck_assert_str_eq(ticket_status(b.tickets[0]), "valid");
 
@@ -462,13 +468,14 @@ START_TEST(manual_entry)
 	resp_free(r);
 
 	/* Unknown order; neither or both keys. */
-	r = req("POST", "/fcgi/entrance/manual",
-	        strf("{\"event_id\":%lld,\"order_number\":\"ZZZ-NOPE0000\",\"gate\":\"Desk\"}", e.ev),
-	        e.manager->token);
+	r = req(
+	    "POST", "/fcgi/entrance/manual",
+	    strf("{\"event_id\":%lld,\"order_number\":\"ZZZ-NOPE0000\",\"gate\":\"Desk\"}", e.ev),
+	    e.manager->token);
 	ASSERT_ERROR(r, 404, "NOT_FOUND");
 	resp_free(r);
-	r = req("POST", "/fcgi/entrance/manual", strf("{\"event_id\":%lld,\"gate\":\"Desk\"}", e.ev),
-	        e.manager->token);
+	r = req("POST", "/fcgi/entrance/manual",
+	        strf("{\"event_id\":%lld,\"gate\":\"Desk\"}", e.ev), e.manager->token);
 	ASSERT_FIELD(r, "order_number");
 	resp_free(r);
 	/* The manager's action is in the activity log. */
@@ -572,7 +579,8 @@ START_TEST(offline_kit_and_uploads)
 	                           " tickets WHERE code = $1) AND result = 'ok'",
 	                           o.tickets[0]),
 	                 1);
-	ck_assert_str_eq(tdb_value("SELECT conflict::text FROM scans WHERE nonce = $1", n2), "true");
+	ck_assert_str_eq(tdb_value("SELECT conflict::text FROM scans WHERE nonce = $1", n2),
+	                 "true");
 	ck_assert_str_eq(tdb_value("SELECT late::text FROM scans WHERE nonce = $1", n5), "true");
 	ck_assert_str_eq(tdb_value("SELECT late::text FROM scans WHERE nonce = $1", n1), "false");
 	/* The admission of a late scan happened when it was scanned. */
@@ -635,16 +643,18 @@ START_TEST(entry_message_outbox)
 	resp_free(r);
 	resp_free(gt_expect(e.staff->token, e.ev, o.tickets[1], "B", true, "ok"));
 	resp_free(gt_expect(e.staff->token, e.ev, o.tickets[1], "B", true, "already_used"));
-	ck_assert_int_eq(tdb_count("SELECT count(*) FROM notifications WHERE order_id = $1"
-	                           " AND template_code = 'ENTRY_ADMITTED' AND recipient = '01055550051'"
-	                           " AND params->>'gate' = 'B' AND status = 'pending'",
-	                           oid),
-	                 1);
+	ck_assert_int_eq(
+	    tdb_count("SELECT count(*) FROM notifications WHERE order_id = $1"
+	              " AND template_code = 'ENTRY_ADMITTED' AND recipient = '01055550051'"
+	              " AND params->>'gate' = 'B' AND status = 'pending'",
+	              oid),
+	    1);
 	gt_event_done(&e);
 }
 END_TEST
 
-/* ---- stats and logs --------------------------------------------------------------------------- */
+/* ---- stats and logs ---------------------------------------------------------------------------
+ */
 
 START_TEST(entrance_stats_and_logs)
 {
@@ -661,26 +671,25 @@ START_TEST(entrance_stats_and_logs)
 	resp_free(gt_expect(e.staff->token, e.ev, "FORGED", "North", true, "invalid"));
 	ck_assert_int_eq(logged_scans(e.ev, "invalid"), 1);
 
-	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/stats?date=%s", e.ev, bk_date(0)), NULL,
-	        e.staff->token);
+	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/stats?date=%s", e.ev, bk_date(0)),
+	        NULL, e.staff->token);
 	ASSERT_STATUS(r, 200);
 	ck_assert_int_eq(jint(r, "stats.admitted"), 3);
-	ck_assert_int_eq(jnum(jfind_str(jget(r->json, "stats.by_gate"), "gate", "North"), "admitted"),
-	                 2);
-	ck_assert_int_eq(jnum(jfind_str(jget(r->json, "stats.by_gate"), "gate", "South"), "admitted"),
-	                 1);
-	ck_assert_int_eq(jnum(jfind_id(jget(r->json, "stats.by_product"), "product_id", e.adult),
-	                      "admitted"),
-	                 3);
-	ck_assert_int_eq(jnum(jfind_id(jget(r->json, "stats.by_product"), "product_id", e.adult),
-	                      "sold"),
-	                 3);
+	ck_assert_int_eq(
+	    jnum(jfind_str(jget(r->json, "stats.by_gate"), "gate", "North"), "admitted"), 2);
+	ck_assert_int_eq(
+	    jnum(jfind_str(jget(r->json, "stats.by_gate"), "gate", "South"), "admitted"), 1);
+	ck_assert_int_eq(
+	    jnum(jfind_id(jget(r->json, "stats.by_product"), "product_id", e.adult), "admitted"),
+	    3);
+	ck_assert_int_eq(
+	    jnum(jfind_id(jget(r->json, "stats.by_product"), "product_id", e.adult), "sold"), 3);
 	ck_assert_int_eq(jint(r, "stats.rejected.already_used"), 1);
 	ck_assert_int_eq(jint(r, "stats.rejected.invalid"), 1);
 	ck_assert_int_eq(cJSON_GetArraySize(jget(r->json, "stats.by_hour")), 1);
 	resp_free(r);
-	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/stats?date=%s", e.ev, bk_date(1)), NULL,
-	        e.staff->token);
+	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/stats?date=%s", e.ev, bk_date(1)),
+	        NULL, e.staff->token);
 	ASSERT_STATUS(r, 200);
 	ck_assert_int_eq(jint(r, "stats.admitted"), 0);
 	resp_free(r);
@@ -697,8 +706,8 @@ START_TEST(entrance_stats_and_logs)
 	ck_assert_str_eq(jstr(r, "items.1.result"), "already_used");
 	ck_assert_str_eq(jstr(r, "items.1.product_name"), "성인");
 	resp_free(r);
-	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/logs?gate=North&result=ok", e.ev), NULL,
-	        e.staff->token);
+	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/logs?gate=North&result=ok", e.ev),
+	        NULL, e.staff->token);
 	ASSERT_STATUS(r, 200);
 	ck_assert_int_eq(jint(r, "total"), 2);
 	resp_free(r);

@@ -1,6 +1,7 @@
 /*
- * t_permissions.c — the permission matrix of the admin and super-admin
- * families, table-driven.
+ * t_permissions.c — the permission matrix of the admin, super-admin and
+ * entrance families, table-driven. (Entrance routes that name their event in
+ * the body carry {EVENT} in theirs.)
  *
  * Each row is one route of the contract (API.md) with the level it needs
  * and a body to send. The rows are checked against the workers' own tables
@@ -58,6 +59,7 @@ struct row {
 
 #define ADM "/fcgi/admin/"
 #define SUP "/fcgi/super-admin/"
+#define ENT "/fcgi/entrance/"
 
 /* The contract. Order matters only for the destructive rows (last). */
 static const struct row matrix[] = {
@@ -124,6 +126,16 @@ static const struct row matrix[] = {
     /* destructive, last */
     {"DELETE", SUP "admins/{id}", LV_SUPER, NULL, T_TW_ADMIN, 0},
     {"DELETE", SUP "events/{id}", LV_SUPER, NULL, T_TW_EVENT, 0},
+
+    /* ---- entrance family (event in the body for the POSTs: {EVENT}) ---- */
+    {"GET", ENT "health", LV_PUBLIC, NULL, T_EVENT, 0},
+    {"POST", ENT "login", LV_PUBLIC, "{}", T_EVENT, 0},
+    {"GET", ENT "me", LV_LOGIN, NULL, T_EVENT, 0},
+    {"POST", ENT "scan", 2, "{\"event_id\":{EVENT},\"code\":\"X\"}", T_EVENT, 0},
+    {"POST", ENT "manual", 3, "{\"event_id\":{EVENT}}", T_EVENT, 0},
+    {"GET", ENT "events/{id}/offline-kit", 2, NULL, T_EVENT, 0},
+    {"POST", ENT "offline-scans", 2, "{\"event_id\":{EVENT},\"scans\":[]}", T_EVENT, 0},
+    {"POST", ENT "logout", LV_LOGIN, NULL, T_EVENT, F_FRESH},
 };
 #define N_ROWS (sizeof(matrix) / sizeof(matrix[0]))
 
@@ -134,12 +146,12 @@ static int n_table;
 
 static void load_tables(void)
 {
-	static const char *const bins[] = {"admin", "super_admin"};
+	static const char *const bins[] = {"admin", "super_admin", "entrance"};
 	char err[1400];
 
 	if (table)
 		return;
-	for (size_t b = 0; b < 2; b++) {
+	for (size_t b = 0; b < sizeof(bins) / sizeof(bins[0]); b++) {
 		struct troute *rt;
 		int n = routes_load(bins[b], &rt, err, sizeof(err));
 		ck_assert_msg(n > 0, "%s", err);
@@ -218,7 +230,8 @@ START_TEST(matrix_complete)
 			note(&rep, "%s %s: declared level %d, the contract says %d", t->method,
 			     t->path, t->level, row->level);
 		}
-		if (t->level >= 1 && t->level <= 8 && strstr(t->path, "{id}") == NULL)
+		if (t->level >= 1 && t->level <= 8 && strstr(t->path, "{id}") == NULL &&
+		    !(row->body && strstr(row->body, "{EVENT}")))
 			note(&rep, "%s %s: event level %d but no {id} in the path", t->method,
 			     t->path, t->level);
 	}
@@ -383,7 +396,8 @@ START_TEST(matrix_calls)
 			n_calls++;
 		}
 		/* Event A and B matter where {id} is an event. */
-		per_event = row->target == T_EVENT && strstr(row->path, "{id}") != NULL;
+		per_event = row->target == T_EVENT && (strstr(row->path, "{id}") != NULL ||
+		                                       (row->body && strstr(row->body, "{EVENT}")));
 		for (size_t k = 0; k < sizeof(actors) / sizeof(actors[0]); k++) {
 			check_call(&rep, row, actors[k], true, f->ev_a, level);
 			n_calls++;
