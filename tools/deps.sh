@@ -26,6 +26,7 @@ PACKAGES=(
 	check wrk hey zbar-tools librsvg2-bin unzip curl clang-format cppcheck valgrind
 	# page tests: Debian's Chromium driven by npm playwright-core, Hangul fonts
 	chromium fonts-noto-cjk nodejs
+	ffmpeg # scanner camera test: a .y4m of a ticket's QR for Chromium's fake camera
 )
 # npm: Debian's package, unless a Node.js that brings its own is installed
 # (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
