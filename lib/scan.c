@@ -355,6 +355,7 @@ void scan_scan(struct http_req *r)
 	if (answer == NULL)
 		return;
 	cJSON_DeleteItemFromObjectCaseSensitive(answer, "scan_id");
+	cJSON_DeleteItemFromObjectCaseSensitive(answer, "conflict");
 	reply_counted(r, before, loaded, answer);
 	r->after = scanlog_after;
 }
@@ -610,7 +611,8 @@ static cJSON *offline_result(const char *nonce, const cJSON *j)
 	cJSON_AddStringToObject(o, "nonce", nonce);
 	cJSON_AddStringToObject(o, "result", result ? result : "invalid");
 	if (result && strcmp(result, "already_used") == 0) {
-		cJSON_AddBoolToObject(o, "conflict", true);
+		cJSON_AddBoolToObject(
+		    o, "conflict", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "conflict")));
 		cJSON_AddItemToObject(
 		    o, "first_used_at",
 		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j, "first_used_at"), 1));

@@ -70,6 +70,7 @@ DECLARE
     v_scan    bigint;
     v_ok      boolean := false;
     v_result  text;
+    v_conflict boolean := false;
     t         record;
 BEGIN
     IF v_offline THEN
@@ -95,7 +96,7 @@ BEGIN
     END IF;
 
     SELECT tk.id, tk.event_id, tk.status, tk.used_at, tk.used_gate, tk.visit_date, tk.code,
-           p.id AS product_id, p.name AS product_name, o.id AS order_id, o.order_number,
+           tk.used_device, p.id AS product_id, p.name AS product_name, o.id AS order_id, o.order_number,
            o.customer_phone, COALESCE(tk.holder_name, o.customer_name) AS holder,
            (v_at AT TIME ZONE e.timezone)::date AS local_day, e.entry_messages
       INTO t
@@ -117,8 +118,11 @@ BEGIN
         ELSE 'ok' END;
 
     IF v_offline THEN
-        UPDATE scans SET ticket_id = t.id, result = v_result,
-                         conflict = (v_result = 'already_used')
+        -- A conflict: admitted first by another gate or device (a device
+        -- that scanned one ticket twice is not in conflict with itself).
+        v_conflict := v_result = 'already_used'
+                      AND (t.used_gate IS DISTINCT FROM p_gate OR t.used_device IS DISTINCT FROM p_device);
+        UPDATE scans SET ticket_id = t.id, result = v_result, conflict = v_conflict
          WHERE id = v_scan;
     ELSE
         INSERT INTO scans (event_id, ticket_id, code, result, gate, device_id, admin_id,
@@ -141,6 +145,7 @@ BEGIN
     RETURN json_build_object(
         'result', v_result,
         'scan_id', v_scan,
+        'conflict', v_conflict,
         'ticket', json_build_object('code', t.code, 'product_id', t.product_id,
                                     'product_name', t.product_name,
                                     'visit_date', t.visit_date,
