@@ -21,7 +21,7 @@ const KIT_REFRESH_MS = 60000;
 const UPLOAD_EVERY_MS = 15000;
 const UPLOAD_BATCH = 200; // scans per upload (the body limit is 64 KiB)
 const VERDICT_MS = 1600; // how long a verdict covers the screen
-const SAME_CODE_MS = 3000; // the camera sees one QR many times: once per this
+const SAME_CODE_MS = 10000; // the camera sees one QR many times: once per this
 const LEVEL_STAFF = 2;
 const LEVEL_MANAGER = 3;
 const KEY = 'ticketd.scanner';
@@ -155,7 +155,7 @@ async function scanOffline(code) {
 	}
 	if (result === 'ok') state.localUsed.add(code);
 	await refreshPending();
-	return { result, offline: true, ticket: null };
+	return { result, offline: true, ticket: claims ? { visit_date: claims.visitDate } : null };
 }
 
 let busy = false;
@@ -203,6 +203,7 @@ function showVerdict(a) {
 	let extra = '';
 	if (a.result === 'already_used' && (a.first_used_at || a.first_gate))
 		extra = t('result.first_use', { time: timeOf(a.first_used_at), gate: a.first_gate || '' });
+	else if (a.result === 'wrong_date' && tk.visit_date) extra = t('result.visit_date', { date: tk.visit_date });
 	else if (a.offline) extra = t('result.offline_note');
 	else if (a.result === 'error') extra = a.message || '';
 	v.querySelector('.v-extra').textContent = extra;

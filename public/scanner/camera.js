@@ -2,6 +2,7 @@
 // QR codes only: the browser's BarcodeDetector where it exists, else
 // qr-scanner (npm, served from /vendor/).
 const SCAN_INTERVAL_MS = 150;
+const SCAN_WIDTH = 800; // pixels of a frame the decoder looks at, at most
 
 export async function startCamera(video, onCode) {
 	if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return null;
@@ -32,6 +33,11 @@ export async function startCamera(video, onCode) {
 	const scanner = new QrScanner(video, (r) => onCode(typeof r === 'string' ? r : r.data), {
 		returnDetailedScanResult: true, preferredCamera: 'environment', maxScansPerSecond: 8,
 		highlightScanRegion: false, highlightCodeOutline: false,
+		// The whole frame (the default is its centre), at most SCAN_WIDTH wide.
+		calculateScanRegion: (v) => {
+			const w = v.videoWidth, h = v.videoHeight, k = Math.min(1, SCAN_WIDTH / w);
+			return { x: 0, y: 0, width: w, height: h, downScaledWidth: Math.round(w * k), downScaledHeight: Math.round(h * k) };
+		},
 	});
 	await scanner.start();
 	return { kind: 'qr-scanner', stop() { scanner.stop(); scanner.destroy(); } };
