@@ -278,6 +278,7 @@ static cJSON *admit_or_reply(struct http_req *r, const struct scan_one *s)
 	                        SCAN_LATE};
 	PGresult *res;
 	cJSON *j;
+	const char *result;
 	enum db_err e = db_exec(a, &q_admit, params, &res);
 
 	if (e != DB_OK) {
@@ -285,8 +286,16 @@ static cJSON *admit_or_reply(struct http_req *r, const struct scan_one *s)
 		return NULL;
 	}
 	j = json_parse_owned(r, db_str(res, 0, "j"));
-	if (j == NULL)
+	if (j == NULL) {
 		http_reply_error(r, "INTERNAL", NULL);
+		return NULL;
+	}
+	result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "result"));
+	if (result != NULL && strcmp(result, "no_event") == 0) {
+		db_rollback();
+		http_reply_error(r, "EVENT_NOT_FOUND", NULL);
+		return NULL;
+	}
 	return j;
 }
 

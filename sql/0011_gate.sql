@@ -59,7 +59,8 @@ $$;
 -- p_at is when the scan happened (an offline device's clock, never later
 -- than now); p_late: how old an upload may be before it is marked late.
 -- Returns the answer as JSON: result, ticket, used_at, gate, first_used_at,
--- first_gate, scan_id.
+-- first_gate, conflict, scan_id; {"result":"no_event"} (nothing written) when
+-- p_event is no live event.
 CREATE FUNCTION scan_admit(p_event bigint, p_ticket bigint, p_code text, p_gate text,
                            p_device text, p_admin bigint, p_admit boolean, p_nonce text,
                            p_at timestamptz, p_late interval)
@@ -73,6 +74,9 @@ DECLARE
     v_conflict boolean := false;
     t         record;
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM events WHERE id = p_event AND deleted_at IS NULL) THEN
+        RETURN json_build_object('result', 'no_event'); -- the caller answers 404
+    END IF;
     IF v_offline THEN
         INSERT INTO scans (event_id, ticket_id, code, result, gate, device_id, admin_id, nonce,
                            scanned_at, offline, late)

@@ -81,6 +81,32 @@ test('scanner: online verdicts, then offline with the kit and the queue', async 
 	}
 });
 
+test('scanner: manual entry by phone lists several orders, then admits the chosen one', async () => {
+	const g = await makeGate('m');
+	const first = await buy(g, 1, seoulDate(0), '01077770009');
+	const second = await buy(g, 2, seoulDate(0), '01077770009');
+	const browser = await launch();
+	try {
+		const { page } = await newPage(browser);
+		await startScanner(page, g, '안내 데스크');
+		await page.locator('#to-manual').click();
+		await page.locator('#manual-form [name="phone"]').fill('010-7777-0009');
+		await page.locator('#manual-form button[type="submit"]').click();
+		const choices = page.locator('#manual-out button');
+		await choices.first().waitFor();
+		assert.equal(await choices.count(), 2);
+		await shot(page, 'scanner-manual-choose');
+		await page.locator('#manual-out button', { hasText: second.number }).click();
+		await page.locator('#manual-out .line', { hasText: /입장 2매/ }).waitFor();
+		await shot(page, 'scanner-manual-done');
+		assert.equal(await check(g, second.tickets[0].code), 'already_used');
+		assert.equal(await check(g, second.tickets[1].code), 'already_used');
+		assert.equal(await check(g, first.tickets[0].code), 'ok');
+	} finally {
+		await browser.close();
+	}
+});
+
 test('scanner: the app is installable and its files are cached for offline use', async () => {
 	const browser = await launch();
 	try {

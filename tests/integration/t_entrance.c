@@ -256,6 +256,10 @@ START_TEST(scan_every_result)
 	r = gt_scan(tok, other.ev, o.tickets[1], "A", true);
 	ASSERT_ERROR(r, 403, "EVENT_FORBIDDEN");
 	resp_free(r);
+	/* A super admin may name any event id: one that does not exist is 404. */
+	r = gt_scan(super_tok(), 999999999, o.tickets[1], "A", true);
+	ASSERT_ERROR(r, 404, "EVENT_NOT_FOUND");
+	resp_free(r);
 	gt_event_done(&e);
 	gt_event_done(&other);
 }
