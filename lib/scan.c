@@ -231,15 +231,15 @@ static void scanlog_add(struct http_req *r, const char *code, const char *gate, 
 	if (r->principal)
 		cJSON_AddNumberToObject(row, "admin_id", (double)r->principal->admin_id);
 	cJSON_AddNumberToObject(row, "at_ms", (double)tk_now_ms());
-	cJSON_AddItemToArray(http_own(r, cJSON_CreateArray()), row);
 	text = arena_defer(r->arena, cJSON_free, cJSON_PrintUnformatted(row));
+	cJSON_Delete(row);
 	if (text == NULL ||
 	    kv_cmd(r->arena, 3, (const char *[]){"RPUSH", scanlog_key(r->arena, r->event_id), text},
 	           &rep) != KV_OK ||
 	    rep->type != REDIS_REPLY_INTEGER) {
-		char wrapped[8 + SCAN_CODE_MAX * 8];
-		snprintf(wrapped, sizeof(wrapped), "[%s]", text ? text : "");
-		if (db_exec(r->arena, &q_log_batch, (const char *[]){wrapped}, NULL) != DB_OK)
+		const char *one = text ? arena_printf(r->arena, "[%s]", text) : NULL;
+		if (one == NULL ||
+		    db_exec(r->arena, &q_log_batch, (const char *[]){one}, NULL) != DB_OK)
 			log_event(LOG_ERROR, "scan_log", "msg", "forged-code scan row lost", NULL);
 		return;
 	}
