@@ -195,6 +195,7 @@ function showVerdict(a) {
 	const tk = a.ticket || {};
 	v.dataset.result = a.result;
 	v.dataset.offline = a.offline ? 'true' : 'false';
+	v.dataset.verifier = a.offline ? engine() : 'server';
 	v.dataset.seq = String(++state.seq);
 	v.querySelector('.v-title').textContent = t('result.' + a.result);
 	v.querySelector('.v-product').textContent = tk.product_name || '';
@@ -401,5 +402,4 @@ window.addEventListener('offline', () => setOnline(false));
 setInterval(fetchKit, KIT_REFRESH_MS);
 setInterval(upload, UPLOAD_EVERY_MS);
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/scanner/sw.js', { scope: '/scanner/' }).catch(() => {});
-document.body.dataset.verifier = engine();
 boot();

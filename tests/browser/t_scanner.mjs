@@ -53,6 +53,7 @@ test('scanner: online verdicts, then offline with the kit and the queue', async 
 		await context.setOffline(true);
 		assert.equal(await typeCode(page, b), 'ok');
 		assert.equal(await page.locator('[data-test="scan-result"]').getAttribute('data-offline'), 'true');
+		assert.equal(await page.locator('[data-test="scan-result"]').getAttribute('data-verifier'), 'webcrypto');
 		await shot(page, 'scanner-verdict-offline-ok');
 		assert.equal(await page.locator('[data-test="online-state"]').getAttribute('data-online'), 'false');
 		assert.equal(await page.locator('[data-test="pending-count"]').textContent(), '1');
@@ -102,6 +103,37 @@ test('scanner: manual entry by phone lists several orders, then admits the chose
 		assert.equal(await check(g, second.tickets[0].code), 'already_used');
 		assert.equal(await check(g, second.tickets[1].code), 'already_used');
 		assert.equal(await check(g, first.tickets[0].code), 'ok');
+	} finally {
+		await browser.close();
+	}
+});
+
+test('scanner: offline verification falls back to @noble/ed25519 without WebCrypto Ed25519', async () => {
+	const g = await makeGate('n');
+	const order = await buy(g, 1);
+	const code = order.tickets[0].code;
+	const browser = await launch();
+	try {
+		const { context, page } = await newPage(browser);
+		// A browser whose WebCrypto has no Ed25519 (older Safari, Firefox).
+		await context.addInitScript(() => {
+			const orig = crypto.subtle.importKey.bind(crypto.subtle);
+			crypto.subtle.importKey = (fmt, key, alg, ...rest) => {
+				if (alg && (alg === 'Ed25519' || alg.name === 'Ed25519'))
+					return Promise.reject(new DOMException('Unrecognized name', 'NotSupportedError'));
+				return orig(fmt, key, alg, ...rest);
+			};
+		});
+		await startScanner(page, g, '서문');
+		await page.waitForFunction(() => document.querySelector('#kit-age').textContent.length > 0);
+		await context.setOffline(true);
+		assert.equal(await typeCode(page, forge(code)), 'invalid');
+		assert.equal(await typeCode(page, code), 'ok');
+		assert.equal(await page.locator('[data-test="scan-result"]').getAttribute('data-verifier'), 'noble');
+		assert.equal(await page.locator('[data-test="pending-count"]').textContent(), '1');
+		await context.setOffline(false);
+		await page.waitForFunction(() => document.querySelector('[data-test="pending-count"]').textContent === '0');
+		assert.equal(await check(g, code), 'already_used');
 	} finally {
 		await browser.close();
 	}
