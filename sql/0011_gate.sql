@@ -72,6 +72,7 @@ DECLARE
     v_ok      boolean := false;
     v_result  text;
     v_conflict boolean := false;
+    v_prev    bigint;
     t         record;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM events WHERE id = p_event AND deleted_at IS NULL) THEN
@@ -120,6 +121,28 @@ BEGIN
         WHEN t.visit_date IS NOT NULL AND t.visit_date <> t.local_day THEN 'wrong_date'
         WHEN p_admit THEN 'invalid' -- cannot happen: the update would have matched
         ELSE 'ok' END;
+
+    -- Two offline admissions of one ticket uploaded in the wrong order: the
+    -- earlier scan is the admission and the later one the conflict, whichever
+    -- reached the server first. Only between offline scans (an online
+    -- admission is never moved), and no second entry message.
+    IF v_offline AND v_result = 'already_used' AND t.event_id = p_event AND t.used_at > v_at THEN
+        SELECT s.id INTO v_prev FROM scans s
+         WHERE s.ticket_id = t.id AND s.result = 'ok' AND s.offline AND NOT s.checked
+           AND s.scanned_at = t.used_at AND s.id <> v_scan
+         ORDER BY s.id LIMIT 1;
+        IF v_prev IS NOT NULL THEN
+            UPDATE tickets SET used_at = v_at, used_gate = p_gate, used_device = p_device
+             WHERE id = t.id AND status = 'used' AND used_at = t.used_at;
+            IF FOUND THEN
+                UPDATE scans SET result = 'already_used', conflict = true WHERE id = v_prev;
+                v_result := 'ok';
+                t.used_at := v_at;
+                t.used_gate := p_gate;
+                t.used_device := p_device;
+            END IF;
+        END IF;
+    END IF;
 
     IF v_offline THEN
         -- A conflict: admitted first by another gate or device (a device

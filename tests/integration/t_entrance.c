@@ -509,7 +509,7 @@ static char *gt_item(const char *code, const char *at, const char *gate, const c
 START_TEST(offline_kit_and_uploads)
 {
 	struct gt_event e;
-	struct gt_order o, rf;
+	struct gt_order o, rf, sw;
 	resp_t *r;
 	const char *tok;
 	char n1[40], n2[40], n3[40], n4[40], n5[40];
@@ -518,6 +518,7 @@ START_TEST(offline_kit_and_uploads)
 	tok = e.staff->token;
 	gt_buy(&e, e.adult, 3, bk_date(0), "홍길동", "01055550041", &o);
 	gt_buy(&e, e.adult, 2, bk_date(0), "환불자", "01055550042", &rf);
+	gt_buy(&e, e.adult, 1, bk_date(0), "순서", "01055550043", &sw);
 	resp_free(gt_expect(tok, e.ev, o.tickets[2], "A", true, "ok"));
 	r = req("POST", strf("/fcgi/admin/events/%lld/orders/%lld/refund", e.ev, rf.oid),
 	        strf("{\"reason\":\"x\",\"ticket_codes\":[\"%s\"]}", rf.tickets[0]),
@@ -593,14 +594,40 @@ START_TEST(offline_kit_and_uploads)
 	                           o.tickets[1]),
 	                 1);
 
-	/* The conflict is visible in the logs. */
+	/* Uploaded in the wrong order: North scanned ticket 0 of sw at −60 s,
+	 * South at −20 s, and South uploads first. The earlier scan is the
+	 * admission; the later one becomes the conflict. */
+	{
+		char s1[40], s2[40];
+		snprintf(s1, sizeof(s1), "s1-%s", uniq_code("x"));
+		snprintf(s2, sizeof(s2), "s2-%s", uniq_code("x"));
+		r = gt_upload(tok, e.ev, gt_item(sw.tickets[0], bk_instant(-20), "South", s1));
+		ASSERT_STATUS(r, 200);
+		ck_assert_str_eq(jstr(r, "results.0.result"), "ok");
+		resp_free(r);
+		r = gt_upload(tok, e.ev, gt_item(sw.tickets[0], bk_instant(-60), "North", s2));
+		ASSERT_STATUS(r, 200);
+		ck_assert_str_eq(jstr(r, "results.0.result"), "ok");
+		resp_free(r);
+		ck_assert_str_eq(tdb_value("SELECT used_gate FROM tickets WHERE code = $1", sw.tickets[0]),
+		                 "North");
+		ck_assert_str_eq(tdb_value("SELECT result || ':' || conflict FROM scans WHERE nonce = $1",
+		                           s1),
+		                 "already_used:true");
+		ck_assert_str_eq(tdb_value("SELECT result || ':' || conflict FROM scans WHERE nonce = $1",
+		                           s2),
+		                 "ok:false");
+	}
+
+	/* The conflicts are visible in the logs. */
 	r = req("GET", strf("/fcgi/admin/events/%lld/entrance/logs?conflict=true", e.ev), NULL,
 	        e.manager->token);
 	ASSERT_STATUS(r, 200);
-	ck_assert_int_eq(jint(r, "total"), 1);
-	ck_assert_str_eq(jstr(r, "items.0.nonce"), n2);
-	ck_assert_str_eq(jstr(r, "items.0.gate"), "West");
-	ck_assert_int_eq(jbool(r, "items.0.offline"), 1);
+	ck_assert_int_eq(jint(r, "total"), 2);
+	ck_assert_str_eq(jstr(r, "items.0.gate"), "South");
+	ck_assert_str_eq(jstr(r, "items.1.nonce"), n2);
+	ck_assert_str_eq(jstr(r, "items.1.gate"), "West");
+	ck_assert_int_eq(jbool(r, "items.1.offline"), 1);
 	resp_free(r);
 
 	/* Bad uploads: a missing nonce, too many scans. */
