@@ -29,6 +29,7 @@ test('scanner: online verdicts, then offline with the kit and the queue', async 
 		await startScanner(page, g, '동문 1');
 		await page.waitForFunction(() => document.querySelector('#kit-age').textContent.length > 0);
 		await shot(page, 'scanner-ready');
+		assert.deepEqual((await axeSerious(page)).map((v) => v.id), []);
 
 		const [a, b] = today.tickets.map((t) => t.code);
 		assert.equal(await typeCode(page, a), 'ok');
