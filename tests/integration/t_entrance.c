@@ -609,14 +609,15 @@ START_TEST(offline_kit_and_uploads)
 		ASSERT_STATUS(r, 200);
 		ck_assert_str_eq(jstr(r, "results.0.result"), "ok");
 		resp_free(r);
-		ck_assert_str_eq(tdb_value("SELECT used_gate FROM tickets WHERE code = $1", sw.tickets[0]),
-		                 "North");
-		ck_assert_str_eq(tdb_value("SELECT result || ':' || conflict FROM scans WHERE nonce = $1",
-		                           s1),
-		                 "already_used:true");
-		ck_assert_str_eq(tdb_value("SELECT result || ':' || conflict FROM scans WHERE nonce = $1",
-		                           s2),
-		                 "ok:false");
+		ck_assert_str_eq(
+		    tdb_value("SELECT used_gate FROM tickets WHERE code = $1", sw.tickets[0]),
+		    "North");
+		ck_assert_str_eq(
+		    tdb_value("SELECT result || ':' || conflict FROM scans WHERE nonce = $1", s1),
+		    "already_used:true");
+		ck_assert_str_eq(
+		    tdb_value("SELECT result || ':' || conflict FROM scans WHERE nonce = $1", s2),
+		    "ok:false");
 	}
 
 	/* The conflicts are visible in the logs. */
