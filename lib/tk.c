@@ -343,6 +343,17 @@ bool tk_valid_line(const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
+		/* C1 controls U+0080–U+009F (C2 80–9F), the line and paragraph
+		 * separators U+2028/2029 (E2 80 A8/A9), the bidi embeddings and
+		 * overrides U+202A–U+202E (E2 80 AA–AE) and isolates U+2066–U+2069
+		 * (E2 81 A6–A9): text that reorders or breaks what is shown
+		 * around it (a name in an admin list, a line in a message). */
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return false;
+		if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae)
+			return false;
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+			return false;
 		if (*p != ' ')
 			visible = true;
 	}

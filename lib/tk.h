@@ -76,8 +76,9 @@ bool tk_valid_timezone(const char *s);   /* Area/City as in the tz database */
  * out (≥ 12 bytes). Returns false when s is not a valid mobile number. */
 bool tk_normalize_phone(const char *s, char out[12]);
 
-/* One line with something visible on it: no control character, not only
- * spaces (names, titles, reasons). */
+/* One line with something visible on it: no control character (C0, DEL,
+ * C1), no line or paragraph separator, no bidi embedding, override or
+ * isolate, not only spaces (names, titles, reasons). */
 bool tk_valid_line(const char *s);
 
 /* s as a JSON string, quoted and escaped, into out: at most cap bytes (a

@@ -103,6 +103,12 @@ static const struct vcase vcases[] = {
      "customer.name"},
     {"name of 50 Latin", D_TOMORROW, {{P_ADULT, 1}}, "<A50>", NULL, NULL, 201, NULL},
     {"name of 51 Latin", D_TOMORROW, {{P_ADULT, 1}}, "<A51>", NULL, NULL, 422, "customer.name"},
+    /* one visible line: no control, separator or bidi-override character */
+    {"name with CR LF and ESC", D_TOMORROW, {{P_ADULT, 1}}, "A\r\n\x1b[2J", NULL, NULL, 422,
+     "customer.name"},
+    {"name with RLO", D_TOMORROW, {{P_ADULT, 1}}, "\xe2\x80\xae" "evil", NULL, NULL, 422,
+     "customer.name"},
+    {"name of spaces", D_TOMORROW, {{P_ADULT, 1}}, "   ", NULL, NULL, 422, "customer.name"},
     /* phone: 010 + 8 digits, dashes optional (stored without) */
     {"phone digits", D_TOMORROW, {{P_ADULT, 1}}, NULL, "01098765432", NULL, 201, NULL},
     {"phone with dashes", D_TOMORROW, {{P_ADULT, 1}}, NULL, "010-9876-5432", NULL, 201, NULL},

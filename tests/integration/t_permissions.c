@@ -76,9 +76,9 @@ static const struct row matrix[] = {
     {"PUT", ADM "events/{id}/products/{pid}", 2, "{\"price\":-1}", T_EVENT, 0},
     {"DELETE", ADM "events/{id}/products/{pid}", 3, NULL, T_EVENT, 0},
     {"GET", ADM "events/{id}/quotas", LV_TABLE, NULL, T_EVENT, 0},
-    {"POST", ADM "events/{id}/quotas", LV_TABLE, "{}", T_EVENT, 0},
+    {"POST", ADM "events/{id}/quotas", 3, "{}", T_EVENT, 0}, /* capacity is money: MANAGER */
     {"GET", ADM "events/{id}/quotas/{qid}", LV_TABLE, NULL, T_EVENT, 0},
-    {"PUT", ADM "events/{id}/quotas/{qid}", LV_TABLE, "{\"capacity\":-1}", T_EVENT, 0},
+    {"PUT", ADM "events/{id}/quotas/{qid}", 3, "{\"capacity\":-1}", T_EVENT, 0},
     {"DELETE", ADM "events/{id}/quotas/{qid}", LV_TABLE, NULL, T_EVENT, 0},
     {"GET", ADM "events/{id}/orders", 1, NULL, T_EVENT, 0},
     {"GET", ADM "events/{id}/orders/export", 3, NULL, T_EVENT, 0},

@@ -512,6 +512,20 @@ START_TEST(valid_line)
 	ck_assert(!tk_valid_line("a\nb"));
 	ck_assert(!tk_valid_line("a\tb"));
 	ck_assert(!tk_valid_line("a\x7f"));
+	ck_assert(!tk_valid_line("A\r\n\x1b[2J"));
+	ck_assert(!tk_valid_line("\xe2\x80\xae"
+	                         "evil")); /* U+202E RIGHT-TO-LEFT OVERRIDE */
+	ck_assert(!tk_valid_line("a\xe2\x80\xaa"
+	                         "b")); /* U+202A */
+	ck_assert(!tk_valid_line("a\xe2\x81\xa6"
+	                         "b")); /* U+2066 isolate */
+	ck_assert(!tk_valid_line("a\xe2\x80\xa8"
+	                         "b")); /* U+2028 line separator */
+	ck_assert(!tk_valid_line("a\xc2\x85"
+	                         "b")); /* U+0085 NEL */
+	ck_assert(tk_valid_line("a\xe2\x80\x94"
+	                        "b"));             /* U+2014 em dash is fine */
+	ck_assert(tk_valid_line("\xc2\xa9 2026")); /* © */
 }
 END_TEST
 
