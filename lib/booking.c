@@ -597,6 +597,11 @@ static void reserve_reply(struct http_req *r, const struct reservation *rv)
 	                        arena_printf(r->arena, "%s/fcgi/payment/success", cfg.base_url));
 	cJSON_AddStringToObject(pay, "fail_url",
 	                        arena_printf(r->arena, "%s/fcgi/payment/fail", cfg.base_url));
+	/* The dev/test stack's stand-in has its own payment window; the page
+	 * opens it instead of Toss's SDK when this is present. */
+	if (cfg.dev && strstr(cfg.toss_url, "/_fake/toss") != NULL)
+		cJSON_AddStringToObject(pay, "checkout_url",
+		                        arena_printf(r->arena, "%s/checkout", cfg.toss_url));
 	http_reply_json(r, 201, root);
 }
 

@@ -171,9 +171,9 @@ static struct db_stmt q_public = DB_STMT(
  * would be unreachable: such codes are refused.
  */
 static const char *const reserved_codes[] = {
-    "admin",  "scanner", "fcgi",    "metrics",  "event", "events", "index",  "openapi",
-    "static", "assets",  "api",     "health",   "login", "logout", "public", "favicon",
-    "robots", "sitemap", "offline", "manifest", "sw",    "css",    "js",     "img",
+    "admin",   "scanner",  "fcgi",   "metrics", "event",  "events", "index",   "openapi", "static",
+    "assets",  "api",      "health", "login",   "logout", "public", "favicon", "robots",  "sitemap",
+    "offline", "manifest", "sw",     "css",     "js",     "img",    "shared",  "vendor",
 };
 
 static bool valid_code(const char *s)

@@ -111,6 +111,10 @@ void order_public_get(struct http_req *r)
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "order_number", db_str(res, 0, "order_number"));
+	/* The confirmation link's token: whoever proved the phone may see the
+	 * tickets already (their QR URLs carry it), so the lookup page can
+	 * hand over to the bookmarkable ?access= link. */
+	cJSON_AddStringToObject(o, "access", db_str(res, 0, "access_token"));
 	cJSON_AddStringToObject(o, "status",
 	                        strcmp(db_str(res, 0, "status"), "pending") == 0 &&
 	                                !db_bool(res, 0, "live")

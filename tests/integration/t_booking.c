@@ -402,6 +402,9 @@ START_TEST(reservation_lifecycle)
 	ck_assert_int_eq(jint(r, "reservation.amount"), 36000);
 	ck_assert_int_eq(jint(r, "reservation.items.0.product_id"), p);
 	ck_assert_int_eq(jint(r, "reservation.items.0.qty"), 3);
+	/* The dev/test stack pays through the fake's window, and says where. */
+	ck_assert_str_eq(jstr(r, "payment.checkout_url"),
+	                 strf("%s/checkout", getenv("TICKET_TOSS_URL")));
 	tok = strdup(jstr(r, "reservation.token"));
 	resp_free(r);
 	ck_assert_int_eq(bk_available(code, day, p), 7);

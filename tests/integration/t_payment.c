@@ -403,6 +403,7 @@ START_TEST(happy_path_to_scanned_qr)
 	r = pay_order(code, p.order_id, strf("access=%s", access));
 	ASSERT_STATUS(r, 200);
 	ck_assert_str_eq(jstr(r, "order.order_number"), p.order_id);
+	ck_assert_str_eq(jstr(r, "order.access"), access);
 	ck_assert_str_eq(jstr(r, "order.status"), "paid");
 	ck_assert_str_eq(jstr(r, "order.visit_date"), day);
 	ck_assert_int_eq(jint(r, "order.amount"), 30000);
@@ -461,6 +462,8 @@ START_TEST(happy_path_to_scanned_qr)
 	r = pay_order(code, p.order_id, "phone=010-1234-5678");
 	ASSERT_STATUS(r, 200);
 	ck_assert_int_eq(cJSON_GetArraySize(jget(r->json, "order.tickets")), 2);
+	/* the lookup page hands over to the bookmarkable ?access= link */
+	ck_assert_str_eq(jstr(r, "order.access"), access);
 	resp_free(r);
 	r = pay_order(code, p.order_id, "phone=01012345678");
 	ASSERT_STATUS(r, 200);
