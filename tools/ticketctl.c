@@ -2,7 +2,8 @@
  * ticketctl — the operator's tool.
  *
  *   ticketctl migrate [--dir DIR]      apply pending sql/NNNN_*.sql in order
- *   ticketctl seed-demo                demo super admin, exhibition aaa and its admins
+ *   ticketctl seed-demo                demo super admin, exhibition aaa (products, quotas,
+ *                                      a notice) and its admins
  *   ticketctl create-admin USER NAME [--super]   password read from TICKET_ADMIN_PASSWORD
  *   ticketctl reconcile [--event CODE]  Redis stock counters := capacity − sold − live holds
  *   ticketctl flush [--event CODE]     write pending orders still queued behind their holds
@@ -295,6 +296,68 @@ struct demo_admin {
 	int level; /* on the demo exhibition; 9 = super admin */
 };
 
+/*
+ * What the demo exhibition sells, so that `make run` shows a sellable page:
+ * adult, youth and child tickets sharing one daily capacity, a catalogue
+ * (merch with its own stock) and a package of an adult ticket and the
+ * catalogue, plus a pinned notice. Seeded once: only while the event has
+ * never had a product or a quota (deleted ones count), so every start may
+ * run it and a manager's changes are never undone. $1 is the event id.
+ */
+static const char *const demo_catalog_sql[] = {
+    "INSERT INTO quotas (event_id, name, capacity, per_day) VALUES"
+    " ($1, '일일 관람 정원', 300, true), ($1, '전시 도록 재고', 200, false)",
+    "INSERT INTO products (event_id, type, name, description, price, dated, max_per_order,"
+    " admits, sort_order) VALUES"
+    " ($1, 'TICKET', '성인', '만 19세 이상', 15000, true, 10, 1, 1),"
+    " ($1, 'TICKET', '청소년', '만 13–18세 (신분증 확인)', 12000, true, 10, 1, 2),"
+    " ($1, 'TICKET', '어린이', '만 4–12세', 8000, true, 10, 1, 3),"
+    " ($1, 'MERCH', '전시 도록', '전시 작품 120점 수록, 현장 수령', 25000, false, 5, 0, 4),"
+    " ($1, 'PACKAGE', '성인 + 도록 패키지', '성인 입장권 1매와 전시 도록 1권', 36000, true, 4,"
+    " 1, 5)",
+    /* tickets draw from the daily capacity, the catalogue from its stock */
+    "INSERT INTO product_quotas (product_id, quota_id)"
+    " SELECT p.id, q.id FROM products p JOIN quotas q ON q.event_id = p.event_id"
+    " WHERE p.event_id = $1 AND ((p.type = 'TICKET' AND q.per_day)"
+    "   OR (p.type = 'MERCH' AND NOT q.per_day))",
+    /* the package takes what its contents take */
+    "INSERT INTO package_items (package_id, product_id, qty)"
+    " SELECT pk.id, p.id, 1 FROM products pk JOIN products p ON p.event_id = pk.event_id"
+    " WHERE pk.event_id = $1 AND pk.type = 'PACKAGE' AND p.name IN ('성인', '전시 도록')",
+    "INSERT INTO notices (event_id, title, body, pinned) VALUES"
+    " ($1, '관람 안내', '입장 마감은 폐장 30분 전입니다. 모바일 티켓의 QR 코드를 입구에서 보여 "
+    "주세요."
+    " 월요일은 휴관합니다.', true)",
+};
+
+/* The demo catalogue inside the seed's transaction (see above). */
+static bool seed_demo_catalog(PGconn *c, const char *eid)
+{
+	const char *params[1] = {eid};
+	PGresult *res = PQexecParams(
+	    c,
+	    "SELECT NOT EXISTS (SELECT 1 FROM products WHERE event_id = $1)"
+	    " AND NOT EXISTS (SELECT 1 FROM quotas WHERE event_id = $1)",
+	    1, NULL, params, NULL, NULL, 0);
+	bool fresh, ok = true;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ticketctl: demo catalogue: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return false;
+	}
+	fresh = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	for (size_t i = 0; fresh && ok && i < TK_ARRAY_LEN(demo_catalog_sql); i++) {
+		res = PQexecParams(c, demo_catalog_sql[i], 1, NULL, params, NULL, NULL, 0);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "ticketctl: demo catalogue: %s", PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	return ok;
+}
+
 static int cmd_seed_demo(void)
 {
 	const char *super_pw = getenv("TICKET_SUPERADMIN_PASSWORD");
@@ -352,6 +415,10 @@ static int cmd_seed_demo(void)
 		    3, NULL, params, NULL, NULL, 0);
 		PQclear(res);
 	}
+	if (!seed_demo_catalog(c, eid)) {
+		exec_ok(c, "ROLLBACK", "rollback");
+		return 1;
+	}
 	if (!exec_ok(c, "COMMIT", "commit"))
 		return 1;
 
@@ -368,7 +435,8 @@ static int cmd_seed_demo(void)
 		fprintf(f, "  exhibition    %s/aaa/\n", cfg.base_url);
 		fclose(f);
 	}
-	printf("demo data ready (exhibition aaa, %zu admins)\n", TK_ARRAY_LEN(admins));
+	printf("demo data ready (exhibition aaa with its catalogue, %zu admins)\n",
+	       TK_ARRAY_LEN(admins));
 	return 0;
 }
 
