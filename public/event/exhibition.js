@@ -47,13 +47,45 @@ function bounds() {
 	return { today, min, max: S.event.ends_on };
 }
 
+// ISO weekday of a YYYY-MM-DD day: 1 Monday … 7 Sunday.
+function isoWeekday(d) {
+	const w = new Date(`${d}T00:00:00Z`).getUTCDay();
+	return w === 0 ? 7 : w;
+}
+
+// A closed weekday or a closed date of the exhibition (the server refuses
+// them with reason date_closed).
+function closedDay(d) {
+	return (S.event.closed_weekdays || []).includes(isoWeekday(d)) ||
+		(S.event.closed_dates || []).includes(d);
+}
+
 // The text key of what is wrong with a visit date, or null.
 function dateProblem(d) {
 	if (!d) return 'field.dateRequired';
 	const { today, max } = bounds();
 	if (d < today) return 'field.datePast';
 	if (d < S.event.starts_on || d > max) return 'field.dateOutside';
+	if (closedDay(d)) return 'field.dateClosed';
 	return null;
+}
+
+// The server's reason code for a date field → the page's text key.
+const DATE_REASONS = {
+	date_past: 'field.datePast', date_outside_event: 'field.dateOutside',
+	date_closed: 'field.dateClosed', date_format: 'field.dateOutside',
+};
+
+// The first day from `from` on that is open, or '' when none is left.
+function firstOpenDay(from, max) {
+	let d = from;
+	for (let i = 0; i < 400 && d && d <= max; i++) {
+		if (!closedDay(d)) return d;
+		const n = new Date(`${d}T00:00:00Z`);
+		n.setUTCDate(n.getUTCDate() + 1);
+		d = n.toISOString().slice(0, 10);
+	}
+	return '';
 }
 
 const dateOk = () => S.date && !dateProblem(S.date);
@@ -111,7 +143,10 @@ async function loadProducts() {
 		clamp();
 	} catch (e) {
 		if (seq !== loadSeq) return;
-		if (e.code === 'VALIDATION') S.fields['visit-date'] = { key: 'field.dateOutside' };
+		if (e.code === 'VALIDATION') {
+			const why = e.details && e.details.reasons && e.details.reasons.date;
+			S.fields['visit-date'] = { key: DATE_REASONS[why] || 'field.dateOutside' };
+		}
 		else if (!S.hold) S.error = { err: e };
 	}
 	render();
@@ -530,6 +565,9 @@ function render() {
 	$('#visit-date-hint').textContent = [
 		t('ev.dateHint', { from: fmtDate(min), to: fmtDate(max) }),
 		S.event.open_hours ? t('ev.dateHintHours', { hours: S.event.open_hours }) : '',
+		(S.event.closed_weekdays || []).length
+			? t('ev.dateHintClosed', { days: S.event.closed_weekdays.map((w) => t(`wd.${w}`)).join(', ') })
+			: '',
 	].filter(Boolean).join(' ');
 	$('#visit-date').closest('section').hidden = S.products.length > 0 && !S.products.some((p) => p.dated);
 
@@ -616,7 +654,7 @@ async function main() {
 	restoreDraft();
 	if (!S.date) {
 		const { min, max } = bounds();
-		S.date = min <= max ? min : '';
+		S.date = min <= max ? firstOpenDay(min, max) : '';
 	}
 	const dateInput = $('#visit-date');
 	const { min, max } = bounds();
