@@ -36,7 +36,13 @@ static struct db_stmt q_login_lookup = DB_STMT(
     " FROM admins WHERE username = $1 AND deleted_at IS NULL",
     1);
 
-static struct db_stmt q_login_failed = DB_STMT(
+/* An attempt is counted before its password is checked, in one statement
+ * that also refuses it when the account is locked: parallel guesses
+ * cannot all pass the check while the slow hash runs. The attempt that
+ * reaches the limit locks the account at once; if its password is right,
+ * q_login_ok lifts the lock again. A lock that has run out starts the count
+ * anew. No row: locked (or the limit reached by attempts in flight). */
+static struct db_stmt q_login_attempt = DB_STMT(
     "UPDATE admins SET"
     " failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1"
     "   ELSE failed_logins + 1 END,"
@@ -46,9 +52,15 @@ static struct db_stmt q_login_failed = DB_STMT(
     "   THEN now() + make_interval(mins => COALESCE((SELECT (value #>> '{}')::int"
     "   FROM settings WHERE key = 'login_lock_minutes'), 15))"
     "   ELSE NULL END"
-    " WHERE id = $1"
+    " WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now())"
     " RETURNING failed_logins, (locked_until IS NOT NULL) AS locked,"
     " GREATEST(1, CEIL(EXTRACT(EPOCH FROM (locked_until - now()))))::bigint AS retry_after",
+    1);
+
+/* How long a refused attempt should wait (the account is locked). */
+static struct db_stmt q_login_locked = DB_STMT(
+    "SELECT GREATEST(1, CEIL(EXTRACT(EPOCH FROM (locked_until - now()))))::bigint AS retry_after"
+    " FROM admins WHERE id = $1",
     1);
 
 static struct db_stmt q_login_ok = DB_STMT(
@@ -205,44 +217,55 @@ static void reply_locked(struct http_req *r, const char *retry_after)
 	http_reply_error(r, "LOCKED", NULL);
 }
 
-/* A failed attempt: counts it, maybe locks, logs it, answers. */
-static void login_failed(struct http_req *r, int64_t admin_id, const char *username)
+/* A failed attempt (counted already by q_login_attempt, whose row is
+ * attempt): logs it, answers. */
+static void login_failed(struct http_req *r, int64_t admin_id, const char *username,
+                         PGresult *attempt)
 {
-	PGresult *res;
+	bool locked = db_bool(attempt, 0, "locked");
+	cJSON *sum = cJSON_CreateObject();
 	enum db_err e;
-	const char *params[] = {db_param_i64(r->arena, admin_id)};
-	bool locked;
 
-	if ((e = db_begin()) != DB_OK ||
-	    (e = db_exec(r->arena, &q_login_failed, params, &res)) != DB_OK) {
-		app_reply_db_error(r, e);
-		return;
-	}
-	locked = db_bool(res, 0, "locked");
-	{
-		cJSON *sum = cJSON_CreateObject();
-		cJSON_AddNumberToObject(sum, "failed_logins",
-		                        (double)db_i64(res, 0, "failed_logins"));
-		cJSON_AddBoolToObject(sum, "locked", locked);
+	cJSON_AddNumberToObject(sum, "failed_logins", (double)db_i64(attempt, 0, "failed_logins"));
+	cJSON_AddBoolToObject(sum, "locked", locked);
+	if ((e = db_begin()) == DB_OK)
 		e = audit_log_as(r, admin_id, username, 0,
 		                 locked ? "auth.locked" : "auth.login_failed", "admin",
 		                 db_param_i64(r->arena, admin_id), sum);
-		cJSON_Delete(sum);
-	}
+	cJSON_Delete(sum);
 	if (e != DB_OK || (e = db_commit()) != DB_OK) {
 		app_reply_db_error(r, e);
 		return;
 	}
 	if (locked)
-		reply_locked(r, db_str(res, 0, "retry_after"));
+		reply_locked(r, db_str(attempt, 0, "retry_after"));
 	else
 		http_reply_error(r, "BAD_CREDENTIALS", NULL);
+}
+
+/* Counts the attempt before the password is checked; false after answering
+ * 423 (locked) or the database error. */
+static bool login_attempt_or_reply(struct http_req *r, int64_t admin_id, PGresult **attempt)
+{
+	const char *params[] = {db_param_i64(r->arena, admin_id)};
+	PGresult *res;
+	enum db_err e = db_exec(r->arena, &q_login_attempt, params, attempt);
+
+	if (e != DB_OK) {
+		app_reply_db_error(r, e);
+		return false;
+	}
+	if (db_rows(*attempt) == 1)
+		return true;
+	e = db_exec(r->arena, &q_login_locked, params, &res);
+	reply_locked(r, e == DB_OK && db_rows(res) == 1 ? db_str(res, 0, "retry_after") : NULL);
+	return false;
 }
 
 void account_login(struct http_req *r, int min_level)
 {
 	struct login_in in = {0};
-	PGresult *res, *sres;
+	PGresult *res, *sres, *attempt;
 	enum db_err e;
 	int64_t admin_id, version;
 	struct auth_claims c;
@@ -274,9 +297,11 @@ void account_login(struct http_req *r, int min_level)
 		reply_locked(r, db_str(res, 0, "retry_after"));
 		return;
 	}
+	if (!login_attempt_or_reply(r, admin_id, &attempt))
+		return;
 	if (!auth_check_password(in.password.v, db_str(res, 0, "password_hash")) ||
 	    !db_bool(res, 0, "is_active")) {
-		login_failed(r, admin_id, username);
+		login_failed(r, admin_id, username, attempt);
 		return;
 	}
 

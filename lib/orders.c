@@ -8,6 +8,7 @@
 #include "json.h"
 #include "log.h"
 #include "pending.h"
+#include "perm.h"
 #include "stock.h"
 #include "ticket.h"
 #include "tk.h"
@@ -258,6 +259,40 @@ void orders_list(struct http_req *r)
 	app_reply_list(r, res, page, limit);
 }
 
+/* "****" and the last 4 characters: enough to tell two apart on a call,
+ * not enough to use. */
+static void mask_string(cJSON *s)
+{
+	const char *v = cJSON_GetStringValue(s);
+	char out[16];
+	size_t n;
+
+	if (v == NULL)
+		return;
+	n = strlen(v);
+	snprintf(out, sizeof(out), "****%s", n > 4 ? v + n - 4 : "");
+	cJSON_SetValuestring(s, out);
+}
+
+/* Below STAFF an order's bearer credentials are masked: ticket codes (a
+ * code is a ticket: whoever has it enters) and Toss's payment keys (they
+ * drive cancellations). VIEWERs read orders to answer customers, not to
+ * admit or refund them. */
+static void mask_credentials(cJSON *order)
+{
+	cJSON *x, *c;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(order, "tickets"))
+	    mask_string(cJSON_GetObjectItemCaseSensitive(x, "code"));
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(order, "payments"))
+	    mask_string(cJSON_GetObjectItemCaseSensitive(x, "payment_key"));
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(order, "refunds"))
+	{
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(x, "ticket_codes"))
+		    mask_string(c);
+	}
+}
+
 void orders_get(struct http_req *r)
 {
 	int64_t oid;
@@ -278,6 +313,8 @@ void orders_get(struct http_req *r)
 		http_reply_error(r, "INTERNAL", NULL);
 		return;
 	}
+	if (perm_level_on(r->principal, r->event_id) < PERM_STAFF)
+		mask_credentials(obj);
 	app_reply_object(r, 200, "order", obj);
 }
 

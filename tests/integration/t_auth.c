@@ -7,6 +7,7 @@
  * make their own admin; the fixture accounts are only logged into.
  */
 #include "auth.h"
+#include "booking_fixture.h"
 #include "fixture.h"
 #include "suite.h"
 
@@ -183,6 +184,77 @@ START_TEST(lockout_and_unlock)
 	r = req("POST", strf("/fcgi/super-admin/admins/%lld/unlock", id), NULL,
 	        fx_actor(3)->s->token);
 	ASSERT_ERROR(r, 403, "FORBIDDEN");
+	resp_free(r);
+}
+END_TEST
+
+struct guesses {
+	const char *body;
+	int bad, locked, other;
+};
+
+static void guess_make(size_t i, struct bk_call *c, void *ctx)
+{
+	(void)i;
+	c->method = "POST";
+	c->path = "/fcgi/admin/login";
+	c->body = ((struct guesses *)ctx)->body;
+}
+
+static void guess_done(size_t i, const resp_t *r, void *ctx)
+{
+	struct guesses *g = ctx;
+	(void)i;
+	if (r->status == 401 && strcmp(err_code(r), "BAD_CREDENTIALS") == 0)
+		g->bad++;
+	else if (r->status == 423 && strcmp(err_code(r), "LOCKED") == 0)
+		g->locked++;
+	else
+		g->other++;
+}
+
+/* Sixteen wrong passwords at once: the attempts are counted before the slow
+ * password check, so no more than the limit (5) are ever checked — four
+ * answered BAD_CREDENTIALS, the fifth locks (LOCKED), every other one
+ * refused LOCKED without a check — and the count is exactly 5. */
+START_TEST(parallel_guesses_stop_at_the_limit)
+{
+	char user[USER_MAX];
+	long long id = new_admin("lockp", 2, user);
+	struct guesses g = {
+	    .body = strf("{\"username\":\"%s\",\"password\":\"wrong-password-1\"}", user)};
+	struct bk_multi m = {16, 16, guess_make, guess_done, &g};
+	resp_t *r;
+
+	bk_multi_run(&m);
+	ck_assert_msg(g.bad == 4 && g.locked == 12 && g.other == 0,
+	              "16 parallel guesses: %d BAD_CREDENTIALS, %d LOCKED, %d other", g.bad,
+	              g.locked, g.other);
+	ck_assert_int_eq(
+	    tdb_count("SELECT failed_logins FROM admins WHERE id = $1", strf("%lld", id)), 5);
+	r = login_resp("admin", user, PW);
+	ASSERT_ERROR(r, 423, "LOCKED");
+	resp_free(r);
+}
+END_TEST
+
+/* The right password on the last allowed attempt still gets in. */
+START_TEST(right_password_at_the_limit)
+{
+	char user[USER_MAX];
+	new_admin("lockr", 2, user);
+	resp_t *r;
+
+	for (int i = 1; i <= 4; i++) {
+		r = login_resp("admin", user, "wrong-password-1");
+		ASSERT_ERROR(r, 401, "BAD_CREDENTIALS");
+		resp_free(r);
+	}
+	r = login_resp("admin", user, PW);
+	ASSERT_STATUS(r, 200);
+	resp_free(r);
+	r = login_resp("admin", user, "wrong-password-1");
+	ASSERT_ERROR(r, 401, "BAD_CREDENTIALS");
 	resp_free(r);
 }
 END_TEST
@@ -545,6 +617,8 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, login_each_family);
 	tcase_add_test(tc, bad_credentials);
 	tcase_add_test(tc, lockout_and_unlock);
+	tcase_add_test(tc, parallel_guesses_stop_at_the_limit);
+	tcase_add_test(tc, right_password_at_the_limit);
 	tcase_add_test(tc, one_account_every_family);
 	tcase_add_test(tc, logout_revokes_one_session);
 	tcase_add_test(tc, reset_password_revokes);

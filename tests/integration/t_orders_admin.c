@@ -291,6 +291,46 @@ END_TEST
 
 /* ---- detail ---------------------------------------------------------------------- */
 
+/* A VIEWER reads the order but not its bearer credentials: ticket codes and
+ * payment keys are masked below STAFF; STAFF sees them whole. */
+START_TEST(viewer_sees_no_credentials)
+{
+	resp_t *rv, *rs;
+	const cJSON *tv, *ts;
+	const char *path;
+
+	oa_world("oam");
+	path = strf("/fcgi/admin/events/%lld/orders/%lld", W.ev, W.o1.id);
+	rv = req("GET", path, NULL, W.viewer->token);
+	rs = req("GET", path, NULL, W.staff->token);
+	ASSERT_STATUS(rv, 200);
+	ASSERT_STATUS(rs, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(jget(rv->json, "order.tickets")), 2);
+	for (int i = 0; i < 2; i++) {
+		const char *full, *masked;
+		tv = cJSON_GetArrayItem(jget(rv->json, "order.tickets"), i);
+		ts = cJSON_GetArrayItem(jget(rs->json, "order.tickets"), i);
+		full = jtext(ts, "code");
+		masked = jtext(tv, "code");
+		ck_assert_int_eq(tdb_count("SELECT count(*) FROM tickets WHERE code = $1", full),
+		                 1);
+		ck_assert_msg(strncmp(masked, "****", 4) == 0 &&
+		                  strcmp(masked + 4, full + strlen(full) - 4) == 0,
+		              "viewer sees ticket code %s (staff: %s)", masked, full);
+	}
+	tv = cJSON_GetArrayItem(jget(rv->json, "order.payments"), 0);
+	ts = cJSON_GetArrayItem(jget(rs->json, "order.payments"), 0);
+	ck_assert_int_eq(tdb_count("SELECT count(*) FROM payments WHERE payment_key = $1",
+	                           jtext(ts, "payment_key")),
+	                 1);
+	ck_assert_msg(strncmp(jtext(tv, "payment_key"), "****", 4) == 0 &&
+	                  strlen(jtext(tv, "payment_key")) == 8,
+	              "viewer sees payment key %s", jtext(tv, "payment_key"));
+	resp_free(rv);
+	resp_free(rs);
+}
+END_TEST
+
 START_TEST(detail_has_everything)
 {
 	resp_t *r;
@@ -709,6 +749,7 @@ static Suite *orders_admin_suite(void)
 	tcase_add_test(tc, list_filters);
 	tcase_add_test(tc, list_search);
 	tcase_add_test(tc, detail_has_everything);
+	tcase_add_test(tc, viewer_sees_no_credentials);
 	tcase_add_test(tc, who_may_do_what);
 	tcase_add_test(tc, export_csv);
 	tcase_add_test(tc, export_xlsx);
