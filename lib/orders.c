@@ -283,13 +283,19 @@ static void mask_credentials(cJSON *order)
 	cJSON *x, *c;
 
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(order, "tickets"))
-	    mask_string(cJSON_GetObjectItemCaseSensitive(x, "code"));
+	{
+		mask_string(cJSON_GetObjectItemCaseSensitive(x, "code"));
+	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(order, "payments"))
-	    mask_string(cJSON_GetObjectItemCaseSensitive(x, "payment_key"));
+	{
+		mask_string(cJSON_GetObjectItemCaseSensitive(x, "payment_key"));
+	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(order, "refunds"))
 	{
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(x, "ticket_codes"))
-		    mask_string(c);
+		{
+			mask_string(c);
+		}
 	}
 }
 
