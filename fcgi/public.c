@@ -4,6 +4,7 @@
 #include "event.h"
 #include "notice.h"
 #include "order.h"
+#include "queue.h"
 
 static const struct route routes[] = {
     {HTTP_GET, "health", app_health, PERM_PUBLIC, SCOPE_NONE},
@@ -19,6 +20,9 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{code}/orders/{order_number}", order_public_get, PERM_PUBLIC, SCOPE_NONE},
     /* {file} is "<ticket code>.svg": the router matches whole segments. */
     {HTTP_GET, "tickets/{file}", order_ticket_svg, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_POST, "events/{code}/queue", queue_join, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_GET, "events/{code}/queue/{queue_id}", queue_poll, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_DELETE, "events/{code}/queue/{queue_id}", queue_leave, PERM_PUBLIC, SCOPE_NONE},
 };
 
 /* The public family writes holds (pending orders), never money: a crash may

@@ -9,12 +9,10 @@
 #include "json.h"
 #include "log.h"
 #include "pending.h"
+#include "queue.h"
 #include "reconcile.h"
 #include "stock.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,31 +213,6 @@ static const struct json_field item_fields[] = {
     JSON_INT("qty", struct item_in, qty, JF_REQUIRED, 1, BOOKING_MAX_ITEM_QTY),
 };
 
-/* An admission token of the waiting room: "<expiry s>.<base64url HMAC of
- * q:<event>:<expiry>>". */
-static bool queue_token_valid(int64_t event_id, const char *tok)
-{
-	const char *dot = tok ? strchr(tok, '.') : NULL;
-	char data[64], mac_b64[64], expiry[24];
-	unsigned char mac[32];
-	unsigned int len = sizeof(mac);
-	int64_t exp;
-	size_t el;
-
-	if (dot == NULL || (el = (size_t)(dot - tok)) == 0 || el >= sizeof(expiry))
-		return false;
-	memcpy(expiry, tok, el);
-	expiry[el] = '\0';
-	if (!tk_parse_i64(expiry, 0, INT64_MAX, &exp) || exp < tk_now())
-		return false;
-	snprintf(data, sizeof(data), "q:%lld:%lld", (long long)event_id, (long long)exp);
-	if (HMAC(EVP_sha256(), cfg.jwt_secret, (int)strlen(cfg.jwt_secret),
-	         (const unsigned char *)data, strlen(data), mac, &len) == NULL)
-		return false;
-	auth_b64url_encode(mac, len, mac_b64, sizeof(mac_b64));
-	return auth_equal(dot + 1, mac_b64);
-}
-
 static void random_token(char *out, size_t bytes)
 {
 	unsigned char raw[48];
@@ -398,10 +371,11 @@ static bool reserve_parse_or_reply(struct http_req *r, struct reservation *rv)
 		return false;
 	errors = cJSON_CreateObject();
 	json_validate(r, body, reserve_fields, TK_ARRAY_LEN(reserve_fields), in, NULL, errors);
-	if (rv->ev->queue_enabled && (!in->queue_token.set || in->queue_token.null ||
-	                              !queue_token_valid(rv->ev->id, in->queue_token.v))) {
+	if (rv->ev->queue_enabled &&
+	    !queue_token_spend_or_reply(
+	        r, rv->ev->id,
+	        in->queue_token.set && !in->queue_token.null ? in->queue_token.v : NULL)) {
 		cJSON_Delete(errors);
-		http_reply_error(r, "QUEUE_REQUIRED", NULL);
 		return false;
 	}
 	needs_date = reserve_items(r, rv, in->items.set ? in->items.v : NULL, errors);

@@ -27,6 +27,8 @@ static struct db_stmt q_load = DB_STMT(
     " 'sale_ends_ms', (EXTRACT(EPOCH FROM e.sale_ends_at) * 1000)::bigint,"
     " 'queue_enabled', e.queue_enabled,"
     " 'closed_weekdays', to_json(e.closed_weekdays), 'closed_dates', to_json(e.closed_dates),"
+    " 'queue_rate', e.queue_admit_per_second, 'queue_max_active', e.queue_max_active,"
+    " 'queue_opens_ms', (EXTRACT(EPOCH FROM e.queue_opens_at) * 1000)::bigint,"
     " 'products', COALESCE((SELECT json_agg(json_build_object("
     "   'id', p.id, 'type', p.type, 'name', p.name, 'price', p.price, 'dated', p.dated,"
     "   'max_per_order', p.max_per_order, 'admits', p.admits,"
@@ -147,6 +149,9 @@ static struct catalog_event *event_from_json(const cJSON *j)
 		event_free(ev);
 		return NULL;
 	}
+	ev->queue_rate = (int)num(j, "queue_rate");
+	ev->queue_max_active = (int)num(j, "queue_max_active");
+	ev->queue_opens_ms = num(j, "queue_opens_ms");
 	ev->products = calloc((size_t)(n > 0 ? n : 1), sizeof(*ev->products));
 	if (ev->title == NULL || ev->products == NULL) {
 		event_free(ev);

@@ -58,6 +58,10 @@ struct catalog_event {
 	uint8_t closed_weekdays; /* bit d set: closed on ISO weekday d (1 Monday … 7 Sunday) */
 	size_t n_closed_dates;
 	char (*closed_dates)[11]; /* YYYY-MM-DD, sorted */
+	/* The waiting room's settings (queue.h): admissions per second, admitted
+	 * buyers holding live tokens at most, the opening (0 = open). */
+	int queue_rate, queue_max_active;
+	int64_t queue_opens_ms;
 	size_t n_products;
 	struct catalog_product *products;
 	int64_t loaded_ms;

@@ -11,7 +11,10 @@
 
 #include <string.h>
 
-#define EVENT_MAX_Q 100 /* ?q= characters */
+#define EVENT_MAX_Q 100         /* ?q= characters */
+#define EVENT_MAX_VIP_CODES 100 /* queue.vip_codes entries (0013_queue.sql) */
+#define EVENT_VIP_CODE_MIN 4
+#define EVENT_VIP_CODE_MAX 64
 
 /* The event JSON, built by PostgreSQL from a row aliased e. */
 #define EVENT_FIELDS \
@@ -23,7 +26,8 @@
 	" 'sale_ends_at', iso(e.sale_ends_at), 'description', e.description," \
 	" 'closed_weekdays', to_json(e.closed_weekdays), 'closed_dates', to_json(e.closed_dates)," \
 	" 'queue', json_build_object('enabled', e.queue_enabled," \
-	"   'admit_per_second', e.queue_admit_per_second)," \
+	"   'admit_per_second', e.queue_admit_per_second, 'max_active', e.queue_max_active," \
+	"   'opens_at', iso(e.queue_opens_at), 'vip_codes', to_json(e.queue_vip_codes))," \
 	" 'is_active', e.is_active, 'created_at', iso(e.created_at)," \
 	" 'entry_messages', e.entry_messages," \
 	" 'updated_at', iso(e.updated_at)"
@@ -84,8 +88,8 @@ static struct db_stmt q_timezone = DB_STMT("SELECT now() AT TIME ZONE $1::text A
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO events AS e (code, title, venue, address, starts_on, ends_on, open_hours,"
     " timezone, hold_seconds, max_per_order, sale_starts_at, sale_ends_at, queue_enabled,"
-    " queue_admit_per_second, is_active, description, entry_messages, closed_weekdays,"
-    " closed_dates)"
+    " queue_admit_per_second, queue_max_active, queue_opens_at, queue_vip_codes, is_active,"
+    " description, entry_messages, closed_weekdays, closed_dates)"
     " SELECT p->>'code', p->>'title', COALESCE(p->>'venue', ''), COALESCE(p->>'address', ''),"
     " (p->>'starts_on')::date, (p->>'ends_on')::date, COALESCE(p->>'open_hours', ''),"
     " COALESCE(p->>'timezone', 'Asia/Seoul'),"
@@ -96,6 +100,8 @@ static struct db_stmt q_insert = DB_STMT(
     " (p->>'sale_starts_at')::timestamptz, (p->>'sale_ends_at')::timestamptz,"
     " COALESCE((p->>'queue_enabled')::boolean, false),"
     " COALESCE((p->>'queue_admit_per_second')::int, 50),"
+    " COALESCE((p->>'queue_max_active')::int, 500), (p->>'queue_opens_at')::timestamptz,"
+    " COALESCE(ARRAY(SELECT jsonb_array_elements_text(p->'queue_vip_codes')), '{}'),"
     " COALESCE((p->>'is_active')::boolean, false), COALESCE(p->>'description', ''),"
     " COALESCE((p->>'entry_messages')::boolean, false),"
     " " CLOSED_WEEKDAYS("'{}'") ", " CLOSED_DATES("'{}'") " FROM (SELECT $1::jsonb AS p) s"
@@ -125,6 +131,13 @@ static struct db_stmt q_update = DB_STMT(
     "   ELSE e.queue_enabled END,"
     " queue_admit_per_second = CASE WHEN p ? 'queue_admit_per_second'"
     "   THEN (p->>'queue_admit_per_second')::int ELSE e.queue_admit_per_second END,"
+    " queue_max_active = CASE WHEN p ? 'queue_max_active'"
+    "   THEN (p->>'queue_max_active')::int ELSE e.queue_max_active END,"
+    " queue_opens_at = CASE WHEN p ? 'queue_opens_at'"
+    "   THEN (p->>'queue_opens_at')::timestamptz ELSE e.queue_opens_at END,"
+    " queue_vip_codes = CASE WHEN p ? 'queue_vip_codes'"
+    "   THEN ARRAY(SELECT jsonb_array_elements_text(p->'queue_vip_codes'))"
+    "   ELSE e.queue_vip_codes END,"
     " is_active = CASE WHEN p ? 'is_active' THEN (p->>'is_active')::boolean ELSE e.is_active END,"
     " description = CASE WHEN p ? 'description' THEN p->>'description' ELSE e.description END,"
     " entry_messages = CASE WHEN p ? 'entry_messages' THEN (p->>'entry_messages')::boolean"
@@ -141,6 +154,9 @@ static struct db_stmt q_set_active = DB_STMT(
     "UPDATE events e SET is_active = $2::boolean WHERE e.id = $1 AND e.deleted_at IS NULL"
     " RETURNING " EVENT_JSON " AS obj",
     2);
+
+static struct db_stmt q_vip = DB_STMT(
+    "SELECT $2::text = ANY(queue_vip_codes) AS ok FROM events WHERE id = $1", 2);
 
 static struct db_stmt q_share_lock = DB_STMT(
     "SELECT id FROM events WHERE id = $1 AND deleted_at IS NULL FOR SHARE", 1);
@@ -161,7 +177,8 @@ static struct db_stmt q_public = DB_STMT(
     "   WHEN e.sale_starts_at > now() THEN 'not_yet'"
     "   ELSE 'on_sale' END,"
     " 'closed_weekdays', to_json(e.closed_weekdays), 'closed_dates', to_json(e.closed_dates),"
-    " 'queue', json_build_object('enabled', e.queue_enabled)) AS obj"
+    " 'queue', json_build_object('enabled', e.queue_enabled,"
+    "   'opens_at', iso(e.queue_opens_at))) AS obj"
     " FROM events e WHERE e.code = $1 AND e.is_active AND e.deleted_at IS NULL",
     1);
 
@@ -173,7 +190,7 @@ static struct db_stmt q_public = DB_STMT(
 static const char *const reserved_codes[] = {
     "admin",   "scanner",  "fcgi",   "metrics", "event",  "events", "index",   "openapi", "static",
     "assets",  "api",      "health", "login",   "logout", "public", "favicon", "robots",  "sitemap",
-    "offline", "manifest", "sw",     "css",     "js",     "img",    "shared",  "vendor",
+    "offline", "manifest", "sw",     "css",     "js",     "img",    "shared",  "vendor",  "queue",
 };
 
 static bool valid_code(const char *s)
@@ -189,10 +206,11 @@ static bool valid_code(const char *s)
 struct event_in {
 	struct json_str code, title, venue, address, starts_on, ends_on, open_hours, timezone,
 	    sale_starts_at, sale_ends_at, description;
-	struct json_int hold_seconds, max_per_order, admit_per_second;
+	struct json_int hold_seconds, max_per_order, admit_per_second, max_active;
 	struct json_bool queue_enabled, is_active;
 	struct json_bool entry_messages; /* ENTRY_ADMITTED messages on admission */
-	struct json_node queue, closed_weekdays, closed_dates;
+	struct json_node queue, closed_weekdays, closed_dates, vip_codes;
+	struct json_str opens_at;
 };
 
 #define EVENT_MAX_CLOSED_DATES 366
@@ -215,6 +233,9 @@ struct event_in {
 	    JSON_OBJ("queue", struct event_in, queue, 0), \
 	    JSON_BOOL("queue.enabled", struct event_in, queue_enabled, 0), \
 	    JSON_INT("queue.admit_per_second", struct event_in, admit_per_second, 0, 1, 10000), \
+	    JSON_INT("queue.max_active", struct event_in, max_active, 0, 1, 1000000), \
+	    JSON_DATETIME("queue.opens_at", struct event_in, opens_at, JF_NULLABLE), \
+	    JSON_ARR("queue.vip_codes", struct event_in, vip_codes, 0, 0, EVENT_MAX_VIP_CODES), \
 	    JSON_BOOL("is_active", struct event_in, is_active, 0), \
 	    JSON_BOOL("entry_messages", struct event_in, entry_messages, 0), \
 	    JSON_ARR("closed_weekdays", struct event_in, closed_weekdays, 0, 0, 7), \
@@ -289,6 +310,37 @@ static void closed_days_check(struct http_req *r, const struct event_in *in, cJS
 		}
 }
 
+/* A VIP code: what a sponsor types or a link carries. */
+static bool valid_vip_code(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < EVENT_VIP_CODE_MIN || n > EVENT_VIP_CODE_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/* queue.vip_codes[i]: each a string valid_vip_code accepts. */
+static void vip_codes_check(struct http_req *r, const struct event_in *in, cJSON *errors)
+{
+	const cJSON *it;
+	int i = 0;
+
+	if (!in->vip_codes.set || in->vip_codes.null)
+		return;
+	cJSON_ArrayForEach(it, in->vip_codes.v)
+	{
+		if (!cJSON_IsString(it) || !valid_vip_code(it->valuestring))
+			json_field_error(
+			    r, errors, arena_printf(r->arena, "queue.vip_codes[%d]", i), "invalid");
+		i++;
+	}
+}
+
 /* Validates the body against fields plus the rules between fields; false
  * after answering 400/415/422. */
 static bool event_in_or_reply(struct http_req *r, const struct json_field *fields, size_t n,
@@ -305,6 +357,7 @@ static bool event_in_or_reply(struct http_req *r, const struct json_field *field
 	if (in->starts_on.set && in->ends_on.set && strcmp(in->ends_on.v, in->starts_on.v) < 0)
 		json_field_error(r, errors, "ends_on", "date_order");
 	closed_days_check(r, in, errors);
+	vip_codes_check(r, in, errors);
 	if (cJSON_GetArraySize(errors) > 0) {
 		json_reply_validation(r, errors);
 		return false;
@@ -348,6 +401,10 @@ static const char *event_patch(struct http_req *r, const struct event_in *in)
 	json_put_str(p, "description", &in->description, true);
 	json_put_bool(p, "queue_enabled", &in->queue_enabled);
 	json_put_int(p, "queue_admit_per_second", &in->admit_per_second);
+	json_put_int(p, "queue_max_active", &in->max_active);
+	json_put_str(p, "queue_opens_at", &in->opens_at, false);
+	if (in->vip_codes.set && !in->vip_codes.null)
+		cJSON_AddItemToObject(p, "queue_vip_codes", cJSON_Duplicate(in->vip_codes.v, true));
 	json_put_bool(p, "is_active", &in->is_active);
 	json_put_bool(p, "entry_messages", &in->entry_messages);
 	if (in->closed_weekdays.set)
@@ -672,4 +729,14 @@ bool event_lock_or_reply(struct http_req *r)
 {
 	const char *params[] = {db_param_i64(r->arena, r->event_id)};
 	return app_begin_row_or_reply(r, &q_share_lock, params, "EVENT_NOT_FOUND") != NULL;
+}
+
+enum db_err event_queue_vip(struct arena *a, int64_t event_id, const char *code, bool *ok)
+{
+	const char *params[] = {arena_printf(a, "%lld", (long long)event_id), code};
+	PGresult *res;
+	enum db_err e = db_exec(a, &q_vip, params, &res);
+
+	*ok = e == DB_OK && db_rows(res) == 1 && strcmp(db_str(res, 0, "ok"), "t") == 0;
+	return e;
 }

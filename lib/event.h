@@ -7,7 +7,8 @@
  * Event JSON (super admin and admin views):
  *   {id, code, title, venue, address, starts_on, ends_on, open_hours,
  *    timezone, hold_seconds, max_per_order, sale_starts_at, sale_ends_at,
- *    description, queue:{enabled, admit_per_second}, is_active, created_at,
+ *    description, queue:{enabled, admit_per_second, max_active, opens_at,
+ *    vip_codes}, is_active, created_at,
  *    updated_at}
  * Dates are "YYYY-MM-DD", instants ISO-8601 with +09:00, sale_* may be null.
  *
@@ -28,6 +29,10 @@
  *   description     ≤ 20000 characters (null = "")
  *   queue.enabled   bool (default false)
  *   queue.admit_per_second  1–10000 (default 50)
+ *   queue.max_active  1–1000000 (default 500): admitted buyers whose tokens
+ *                   are unspent and unexpired, at most (queue.h)
+ *   queue.opens_at  instant or null: joins before it are shuffled at it
+ *   queue.vip_codes ≤ 100 strings of 4–64 [A-Za-z0-9_-]: the priority lane
  *   is_active       bool (default false; activate/deactivate do the same alone)
  *
  * An id that is not a positive integer, unknown or soft-deleted → 404
@@ -38,6 +43,7 @@
 #ifndef EVENT_H
 #define EVENT_H
 
+#include "db.h"
 #include "http.h"
 
 /* Super admin (PERM_SUPER, SCOPE_NONE), path parameter {id}. */
@@ -65,7 +71,7 @@ void event_deactivate(struct http_req *r);
  * 404 EVENT_NOT_FOUND for unknown, inactive, deleted or malformed codes;
  * else {"event":{code, title, venue, address, starts_on, ends_on,
  * open_hours, description, timezone, max_per_order, sale_starts_at,
- * sale_ends_at, sale_status, queue:{enabled}}}. sale_status: "closed" when
+ * sale_ends_at, sale_status, queue:{enabled, opens_at}}}. sale_status: "closed" when
  * ends_on < seoul_today() or sale_ends_at < now, else "not_yet" when
  * sale_starts_at > now, else "on_sale" (sold_out comes with stock). */
 void event_public_get(struct http_req *r);
@@ -85,5 +91,9 @@ void event_get_scoped(struct http_req *r);
  * SHARE, so it cannot be deleted under the change. False after replying
  * (404 EVENT_NOT_FOUND, 503) with nothing left open. */
 bool event_lock_or_reply(struct http_req *r);
+
+/* Whether code is one of the event's queue.vip_codes: *ok, with DB_OK or
+ * the database error (then *ok is false). */
+enum db_err event_queue_vip(struct arena *a, int64_t event_id, const char *code, bool *ok);
 
 #endif

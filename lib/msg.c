@@ -34,6 +34,8 @@ static const struct msg_entry errors[] = {
     {"ALREADY_REFUNDED", 409, "이미 환불되었습니다.", "Already refunded."},
     {"MULTIPLE_ORDERS", 409, "이 전화번호로 된 주문이 여러 건입니다. 주문번호를 선택해 주세요.",
      "Several orders match this phone number; choose one by its order number."},
+    {"QUEUE_DISABLED", 409, "이 전시는 대기열을 사용하지 않습니다.",
+     "This exhibition has no waiting room."},
     {"TOO_LARGE", 413, "요청 본문이 너무 큽니다.", "The request body is too large."},
     {"UNSUPPORTED_MEDIA_TYPE", 415, "Content-Type은 application/json이어야 합니다.",
      "Content-Type must be application/json."},
