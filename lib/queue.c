@@ -25,7 +25,7 @@
 /* The same numbers as Lua text. */
 #define QUEUE_RATE_WINDOW_STR "10000"          /* QUEUE_RATE_WINDOW_MS */
 #define QUEUE_SWEEP_BATCH_STR "500"            /* QUEUE_SWEEP_BATCH */
-#define QUEUE_LOCK_STR "100"                   /* QUEUE_LOCK_MS */
+#define QUEUE_LOCK_STR "50"                    /* QUEUE_LOCK_MS */
 #define QUEUE_POLL_MIN_STR "1000"              /* QUEUE_POLL_MIN_MS */
 #define QUEUE_POLL_MAX_STR "20000"             /* QUEUE_POLL_MAX_MS */
 #define QUEUE_LATE_BASE_STR "1125899906842624" /* 2^QUEUE_EARLY_BITS */

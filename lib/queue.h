@@ -51,7 +51,7 @@
 #define QUEUE_ID_LEN 22         /* its length */
 #define QUEUE_TOKEN_MAX 512     /* characters of an admission token */
 #define QUEUE_VIP_CODE_MAX 64   /* characters of a vip_code (event.c: 4–64) */
-#define QUEUE_LOCK_MS 100       /* the tick lock: at most one tick per this long */
+#define QUEUE_LOCK_MS 50        /* the tick lock: at most one tick per this long */
 #define QUEUE_DROP_MIN_MS 60000 /* a waiter silent this long drops out (at least) */
 #define QUEUE_POLL_MIN_MS 1000
 #define QUEUE_POLL_MAX_MS 20000

@@ -410,6 +410,11 @@ bool bk_hold_exists(long long ev, const char *token)
 	return v;
 }
 
+redisReply *bk_redis(int argc, const char **argv)
+{
+	return rcmd(argc, argv);
+}
+
 void bk_flushall(void)
 {
 	const char *argv[] = {"FLUSHALL"};

@@ -120,6 +120,11 @@ bool bk_hold_exists(long long ev, const char *token);
 void bk_writer_lock(long long ev, bool take);
 /* Pending orders queued for writing ({ev:E}:w). */
 long long bk_queued(long long ev);
+/* Any other command, for a scenario that reads or stages its own keys
+ * (the waiting room's, t_queue.c); error replies fail the test. The
+ * caller frees the reply (freeReplyObject). */
+struct redisReply;
+struct redisReply *bk_redis(int argc, const char **argv);
 /* FLUSHALL (asserted OK). */
 void bk_flushall(void);
 
