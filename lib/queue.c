@@ -26,6 +26,7 @@
 #define QUEUE_RATE_WINDOW_STR "10000"          /* QUEUE_RATE_WINDOW_MS */
 #define QUEUE_SWEEP_BATCH_STR "500"            /* QUEUE_SWEEP_BATCH */
 #define QUEUE_LOCK_STR "50"                    /* QUEUE_LOCK_MS */
+#define QUEUE_DEADLINE_STEP_STR "10000"        /* QUEUE_DEADLINE_STEP_MS */
 #define QUEUE_POLL_MIN_STR "1000"              /* QUEUE_POLL_MIN_MS */
 #define QUEUE_POLL_MAX_STR "20000"             /* QUEUE_POLL_MAX_MS */
 #define QUEUE_LATE_BASE_STR "1125899906842624" /* 2^QUEUE_EARLY_BITS */
@@ -41,7 +42,8 @@
  *   P:a  live admissions, unique id → expiry ms (the max_active count)
  *   P:s:<uid>  spent marker (SET NX)
  *   P:ar admissions of the last minute, unique id → ms (the measured rate)
- *   P:b  the token bucket: t (tokens), ts (ms of the last refill)
+ *   P:b  the token bucket: t (tokens), ts (ms of the last refill), mr (the
+ *        rate measured at that tick, milli-admissions per second)
  *   P:lk the tick lock; P:seq join sequence; P:uid unique ids
  * Every script takes KEYS[1] = P:n (the slot) and ARGV[1] = P.
  */
@@ -99,7 +101,7 @@
 	"      n = n + 1\n" \
 	"    end\n" \
 	"  end\n" \
-	"  redis.call('HSET', P .. ':b', 't', tostring(t - n), 'ts', now)\n" \
+	"  redis.call('HSET', P .. ':b', 't', tostring(t - n), 'ts', now, 'mr', measured(now))\n" \
 	"  redis.call('PEXPIRE', P .. ':b', 3600000)\n" \
 	"end\n" \
 	"local function try_tick(now, rate, maxa, opens, ttl)\n" \
@@ -111,7 +113,10 @@
 /* status(q, now, rate, opens, drop_min) → {0} unknown | {1, position,
  * measured rate (milli per second), poll interval ms, lane (1 = VIP), now}
  * | {2, uid, issued, expiry} admitted | {3, reason} (1 expired, 2 spent).
- * A waiting answer moves the waiter's drop-out deadline. */
+ * A waiting answer keeps the waiter's drop-out deadline at least
+ * max(drop_min, 2 × the interval) ahead, moving it in steps of
+ * QUEUE_DEADLINE_STEP_MS so that most polls write nothing (a write is also
+ * an AOF append). The rate is the one the last tick measured. */
 #define LUA_QUEUE_STATUS \
 	"local function status(q, now, rate, opens, drop_min)\n" \
 	"  local mk = P .. ':m:' .. q\n" \
@@ -131,16 +136,20 @@
 	"  end\n" \
 	"  if not rank then return {0} end\n" \
 	"  local pos = rank + 1\n" \
-	"  local mr = measured(now)\n" \
+	"  local mr = tonumber(redis.call('HGET', P .. ':b', 'mr')) or 0\n" \
 	"  local r = rate\n" \
 	"  if mr > 0 then r = mr / 1000 end\n" \
 	"  local wait = pos * 1000 / r\n" \
 	"  if opens > now then wait = wait + opens - now end\n" \
 	"  local pa = math.max(" QUEUE_POLL_MIN_STR ", math.min(" QUEUE_POLL_MAX_STR \
 	", math.floor(wait / 5)))\n" \
-	"  local dl = now + math.max(drop_min, 2 * pa)\n" \
-	"  redis.call('ZADD', P .. ':d', dl, q)\n" \
-	"  redis.call('PEXPIRE', mk, dl - now + 60000)\n" \
+	"  local want = now + math.max(drop_min, 2 * pa)\n" \
+	"  local dl = tonumber(redis.call('ZSCORE', P .. ':d', q))\n" \
+	"  if not dl or dl < want then\n" \
+	"    dl = want + " QUEUE_DEADLINE_STEP_STR "\n" \
+	"    redis.call('ZADD', P .. ':d', dl, q)\n" \
+	"    redis.call('PEXPIRE', mk, dl - now + 60000)\n" \
+	"  end\n" \
 	"  local vip = 0\n" \
 	"  if m[2] == 'v' then vip = 1 end\n" \
 	"  return {1, pos, mr, pa, vip, now}\n" \

@@ -23,9 +23,11 @@
  * a loss never opens the gate to everyone at once; tokens issued before it
  * cannot be spent either (spending needs the token's live slot).
  *
- * Dropping out. Each poll moves the waiter's deadline to now + max(60 s,
- * 2 × the poll interval it was told). A waiter past the deadline is removed
- * by the next tick and never admitted.
+ * Dropping out. Each poll keeps the waiter's deadline at least max(60 s,
+ * 2 × the poll interval it was told) ahead (moved in steps of
+ * QUEUE_DEADLINE_STEP_MS, so a silent waiter drops out that much later at
+ * most). A waiter past the deadline is removed by the next tick and never
+ * admitted.
  *
  * Tokens. "v1.<payload>.<mac>": payload is base64url of the JSON
  * {"e":event id,"q":queue id,"u":unique id,"i":issued ms,"x":expiry ms}, mac
@@ -47,12 +49,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define QUEUE_ID_BYTES 16       /* random bytes of a queue id (22 base64url characters) */
-#define QUEUE_ID_LEN 22         /* its length */
-#define QUEUE_TOKEN_MAX 512     /* characters of an admission token */
-#define QUEUE_VIP_CODE_MAX 64   /* characters of a vip_code (event.c: 4–64) */
-#define QUEUE_LOCK_MS 50        /* the tick lock: at most one tick per this long */
-#define QUEUE_DROP_MIN_MS 60000 /* a waiter silent this long drops out (at least) */
+#define QUEUE_ID_BYTES 16            /* random bytes of a queue id (22 base64url characters) */
+#define QUEUE_ID_LEN 22              /* its length */
+#define QUEUE_TOKEN_MAX 512          /* characters of an admission token */
+#define QUEUE_VIP_CODE_MAX 64        /* characters of a vip_code (event.c: 4–64) */
+#define QUEUE_LOCK_MS 50             /* the tick lock: at most one tick per this long */
+#define QUEUE_DROP_MIN_MS 60000      /* a waiter silent this long drops out (at least) */
+#define QUEUE_DEADLINE_STEP_MS 10000 /* a poll moves the deadline only when it is nearer */
 #define QUEUE_POLL_MIN_MS 1000
 #define QUEUE_POLL_MAX_MS 20000
 #define QUEUE_RATE_WINDOW_MS 10000 /* the measured admission rate looks this far back */
