@@ -702,3 +702,16 @@ enum queue_err queue_stats(struct arena *a, int64_t event_id, struct queue_stats
 	out->rate = (double)el_int(rep, 3) / 1000.0;
 	return QUEUE_OK;
 }
+
+enum queue_err queue_waiting_total(struct arena *a, const int64_t *ids, size_t n, long long *out)
+{
+	struct queue_stats st;
+
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (queue_stats(a, ids[i], &st) != QUEUE_OK)
+			return QUEUE_DOWN;
+		*out += st.waiting;
+	}
+	return QUEUE_OK;
+}

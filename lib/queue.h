@@ -113,6 +113,10 @@ enum queue_err {
 /* The event's queue right now, from Redis only. */
 enum queue_err queue_stats(struct arena *a, int64_t event_id, struct queue_stats *out);
 
+/* Waiters of every event in ids (the realtime analytics' queue_waiting),
+ * summed into *out; QUEUE_DOWN at the first event Redis does not answer. */
+enum queue_err queue_waiting_total(struct arena *a, const int64_t *ids, size_t n, long long *out);
+
 struct queue_token {
 	int64_t event_id;
 	char qid[QUEUE_ID_LEN + 1];

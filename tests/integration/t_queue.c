@@ -17,6 +17,7 @@
 #include "booking_fixture.h"
 #include "config.h"
 #include "fixture.h"
+#include "kv.h"
 #include "queue.h"
 #include "suite.h"
 
@@ -42,17 +43,22 @@ static void q_settings(long long id, const char *queue_json)
 	resp_free(r);
 }
 
-/* An event with a quota of 1000 and one undated product, then its queue. */
-static void q_event(struct qev *e, const char *tag, const char *queue_json)
+/* An event with a quota of capacity and one undated product, then its queue. */
+static void q_event_cap(struct qev *e, const char *tag, const char *queue_json, int capacity)
 {
 	struct bk_product p = {.name = "Adult", .price = 10000};
 
 	snprintf(e->code, sizeof(e->code), "%s", uniq_code(tag));
 	e->id = bk_event(e->code, 0, 0);
-	e->quota = bk_quota(e->id, "Hall", 1000, false);
+	e->quota = bk_quota(e->id, "Hall", capacity, false);
 	p.quotas[0] = e->quota;
 	e->product = bk_product(e->id, &p);
 	q_settings(e->id, queue_json);
+}
+
+static void q_event(struct qev *e, const char *tag, const char *queue_json)
+{
+	q_event_cap(e, tag, queue_json, 1000);
 }
 
 /* Waits out the workers' catalog cache after a settings change. */
@@ -495,6 +501,27 @@ START_TEST(max_active_caps_live_tokens)
 		qid[i] = q_join_new(e.code, strf("cap%zu", i), NULL);
 	ck_assert_int_eq(q_settle(&e, qid, tok, Q_CAP_N), Q_CAP);
 	ck_assert_int_eq(q_active(e.id), Q_CAP);
+	{
+		/* What analytics reads (lib/queue.h). */
+		struct arena *ar;
+		struct queue_stats st;
+		long long total;
+		int64_t ids[2];
+
+		ck_assert_msg(config_load() == CONFIG_OK, "config_load (is $TICKET_VAR/env read?)");
+		kv_init(cfg.redis);
+		ar = arena_new();
+		ck_assert_int_eq(queue_stats(ar, e.id, &st), QUEUE_OK);
+		ck_assert_int_eq(st.waiting, Q_CAP_N - Q_CAP);
+		ck_assert_int_eq(st.vip_waiting, 0);
+		ck_assert_int_eq(st.active, Q_CAP);
+		ck_assert_msg(st.rate > 0, "no admission rate measured");
+		ids[0] = e.id;
+		ids[1] = e.id;
+		ck_assert_int_eq(queue_waiting_total(ar, ids, 2, &total), QUEUE_OK);
+		ck_assert_int_eq(total, 2 * (Q_CAP_N - Q_CAP));
+		arena_free(ar);
+	}
 
 	/* A spent token frees its slot: one more is admitted. */
 	for (size_t i = 0; i < Q_CAP_N && spent == Q_CAP_N; i++)
@@ -867,6 +894,87 @@ START_TEST(redis_loss_means_rejoin)
 }
 END_TEST
 
+/* ---- a rush through the queue ------------------------------------------------------ */
+
+#define Q_RUSH_STOCK 20
+#define Q_RUSH_ADMITTED 60
+#define Q_RUSH_BYPASS 40 /* attempts without a token, mixed in */
+
+struct rush {
+	const struct qev *e;
+	char **tok;
+	char *bypass_body;
+	size_t created, refused, sold_out, odd, created_without;
+};
+
+/* Even requests carry a token (while there are tokens), odd ones none. */
+static const char *rush_tok(const struct rush *u, size_t i)
+{
+	return i % 2 == 0 && i / 2 < Q_RUSH_ADMITTED ? u->tok[i / 2] : NULL;
+}
+
+static void rush_make(size_t i, struct bk_call *c, void *ctx)
+{
+	struct rush *u = ctx;
+	const char *tok = i < 2 * Q_RUSH_BYPASS ? rush_tok(u, i) : u->tok[i - Q_RUSH_BYPASS];
+	c->method = "POST";
+	c->path = strf("/fcgi/public/events/%s/reservations", u->e->code);
+	c->body = tok ? reserve_body(u->e, tok) : u->bypass_body;
+}
+
+static void rush_done(size_t i, const resp_t *r, void *ctx)
+{
+	struct rush *u = ctx;
+	bool with = i < 2 * Q_RUSH_BYPASS ? rush_tok(u, i) != NULL : true;
+
+	if (r->status == 201) {
+		u->created++;
+		u->created_without += !with;
+	} else if (r->status == 403 && strcmp(err_code(r), "QUEUE_REQUIRED") == 0) {
+		u->refused++;
+	} else if (r->status == 409 && strcmp(err_code(r), "SOLD_OUT") == 0) {
+		u->sold_out++;
+	} else {
+		u->odd++;
+	}
+}
+
+START_TEST(rush_sells_exactly_the_stock)
+{
+	static char *qid[Q_RUSH_ADMITTED], *tok[Q_RUSH_ADMITTED];
+	struct qev e;
+	struct rush u = {0};
+	struct bk_multi m = {.total = Q_RUSH_ADMITTED + Q_RUSH_BYPASS,
+	                     .concurrency = 30,
+	                     .make = rush_make,
+	                     .done = rush_done,
+	                     .ctx = &u};
+
+	q_event_cap(&e, "qrush",
+	            "{\"enabled\":true,\"admit_per_second\":10000,\"max_active\":1000}",
+	            Q_RUSH_STOCK);
+	for (size_t i = 0; i < Q_RUSH_ADMITTED; i++)
+		qid[i] = q_join_new(e.code, strf("rush%zu", i), NULL);
+	memset(tok, 0, sizeof(tok));
+	q_admit_all(e.code, qid, tok, Q_RUSH_ADMITTED);
+	u.e = &e;
+	u.tok = tok;
+	u.bypass_body = strdup(reserve_body(&e, NULL));
+	bk_multi_run(&m);
+	ck_assert_msg(u.odd == 0, "%zu answers neither 201, 403 QUEUE_REQUIRED nor 409 SOLD_OUT",
+	              u.odd);
+	ck_assert_int_eq(u.created, Q_RUSH_STOCK);
+	ck_assert_int_eq(u.created_without, 0);
+	ck_assert_int_eq(u.refused, Q_RUSH_BYPASS);
+	ck_assert_int_eq(u.sold_out, Q_RUSH_ADMITTED - Q_RUSH_STOCK);
+	ck_assert_int_eq(bk_pending_orders(e.id), Q_RUSH_STOCK);
+	ck_assert_int_eq(q_active(e.id), 0);
+	free(u.bypass_body);
+	free_all(qid, Q_RUSH_ADMITTED);
+	free_all(tok, Q_RUSH_ADMITTED);
+}
+END_TEST
+
 static Suite *queue_suite(void)
 {
 	Suite *s = suite_create("queue");
@@ -883,6 +991,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, bad_input_and_settings);
 	tcase_add_test(tc, join_is_rate_limited);
 	tcase_add_test(tc, rate_holds_over_30_seconds);
+	tcase_add_test(tc, rush_sells_exactly_the_stock);
 	tcase_add_test(tc, redis_loss_means_rejoin);
 	suite_add_tcase(s, tc);
 	return s;
