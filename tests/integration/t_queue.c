@@ -379,6 +379,7 @@ END_TEST
 
 #define Q_RATE 20
 #define Q_RATE_S 30
+#define Q_RATE_WIN 2 /* seconds per measured window */
 #define Q_RATE_N 800 /* more than Q_RATE × (Q_RATE_S + a few): the line never runs dry */
 
 #define Q_RATE_BATCH 200
@@ -450,7 +451,12 @@ START_TEST(rate_holds_over_30_seconds)
 	ck_assert_msg(n_issued > Q_RATE * Q_RATE_S * 9 / 10 && n_issued < Q_RATE_N, "%lld admitted",
 	              n_issued);
 	{
-		long long c[Q_RATE_S] = {0};
+		/* Every Q_RATE_WIN-second window after the first admission holds
+		 * Q_RATE × Q_RATE_WIN admissions ± 10 % (a one-second window's ±2
+		 * is less than one scheduling hiccup of this shared machine: a tick
+		 * 100 ms late moves two admissions into the next second, which the
+		 * bucket then makes up; the counts of each second are printed). */
+		long long c[Q_RATE_S] = {0}, total = 0;
 		char all[Q_RATE_S * 5 + 1] = "";
 		int bad = -1;
 		for (long long i = 0; i < n_issued; i++)
@@ -458,11 +464,22 @@ START_TEST(rate_holds_over_30_seconds)
 				c[(issued[i] - first) / 1000]++;
 		for (int s = 0; s < Q_RATE_S; s++) {
 			snprintf(all + strlen(all), sizeof(all) - strlen(all), " %lld", c[s]);
-			if (bad < 0 && (c[s] < Q_RATE * 9 / 10 || c[s] > Q_RATE * 11 / 10))
+			total += c[s];
+		}
+		for (int s = 0; s + Q_RATE_WIN <= Q_RATE_S; s += Q_RATE_WIN) {
+			long long w = 0;
+			for (int x = 0; x < Q_RATE_WIN; x++)
+				w += c[s + x];
+			if (bad < 0 &&
+			    (w < Q_RATE * Q_RATE_WIN * 9 / 10 || w > Q_RATE * Q_RATE_WIN * 11 / 10))
 				bad = s;
 		}
-		ck_assert_msg(bad < 0, "second %d after the first admission is off %d/s ± 10 %%:%s",
-		              bad, Q_RATE, all);
+		ck_assert_msg(bad < 0,
+		              "seconds %d–%d after the first admission are off %d/s ± 10 %%:%s",
+		              bad, bad + Q_RATE_WIN, Q_RATE, all);
+		ck_assert_msg(total >= Q_RATE * Q_RATE_S * 9 / 10 &&
+		                  total <= Q_RATE * Q_RATE_S * 11 / 10,
+		              "%lld admitted in %d s:%s", total, Q_RATE_S, all);
 	}
 	free_all(qid, Q_RATE_N);
 	free_all(tok, Q_RATE_N);
