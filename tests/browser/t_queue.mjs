@@ -62,6 +62,10 @@ test('waiting room: wait, refresh, lose the place, get admitted, book', async ()
 		assert.equal(r.status, 200, r.text);
 		await poke(page);
 		await page.locator('#notice').filter({ hasText: /다시 줄을 섰습니다/ }).waitFor();
+		await page.waitForFunction((q) => {
+			const m = document.querySelector('main');
+			return m.dataset.queueId !== q && m.dataset.status === 'waiting';
+		}, first);
 		const second = await qid(page);
 		assert.notEqual(second, first);
 		await shot(page, 'queue-rejoined-360');
