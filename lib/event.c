@@ -190,7 +190,7 @@ static struct db_stmt q_public = DB_STMT(
 static const char *const reserved_codes[] = {
     "admin",   "scanner",  "fcgi",   "metrics", "event",  "events", "index",   "openapi", "static",
     "assets",  "api",      "health", "login",   "logout", "public", "favicon", "robots",  "sitemap",
-    "offline", "manifest", "sw",     "css",     "js",     "img",    "shared",  "vendor",  "queue",
+    "offline", "manifest", "sw",     "css",     "js",     "img",    "shared",  "vendor",
 };
 
 static bool valid_code(const char *s)
