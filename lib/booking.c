@@ -302,6 +302,7 @@ struct reservation {
 	struct pending_item pitems[BOOKING_MAX_ITEMS];
 	struct pending_order po;
 	char phone[12], token[80], access[80], number[40];
+	struct queue_token queue_token; /* checked in step 1, spent before the hold */
 };
 
 /* The items against the catalog: each typed, known, not twice, within its
@@ -372,9 +373,10 @@ static bool reserve_parse_or_reply(struct http_req *r, struct reservation *rv)
 	errors = cJSON_CreateObject();
 	json_validate(r, body, reserve_fields, TK_ARRAY_LEN(reserve_fields), in, NULL, errors);
 	if (rv->ev->queue_enabled &&
-	    !queue_token_spend_or_reply(
+	    !queue_token_check_or_reply(
 	        r, rv->ev->id,
-	        in->queue_token.set && !in->queue_token.null ? in->queue_token.v : NULL)) {
+	        in->queue_token.set && !in->queue_token.null ? in->queue_token.v : NULL,
+	        &rv->queue_token)) {
 		cJSON_Delete(errors);
 		return false;
 	}
@@ -587,6 +589,8 @@ void booking_reserve(struct http_req *r)
 	    !reserve_price_or_reply(r, rv))
 		return;
 	reserve_prepare(rv);
+	if (rv->ev->queue_enabled && !queue_token_spend_or_reply(r, rv->ev->id, &rv->queue_token))
+		return;
 	if (rv->n_lines > 0 ? !reserve_hold_or_reply(r, rv) : !reserve_record_or_reply(r, rv))
 		return;
 	reserve_reply(r, rv);

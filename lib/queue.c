@@ -647,7 +647,8 @@ static void reply_required(struct http_req *r, const char *reason)
 	http_reply_error(r, "QUEUE_REQUIRED", d);
 }
 
-bool queue_token_spend_or_reply(struct http_req *r, int64_t event_id, const char *token)
+bool queue_token_check_or_reply(struct http_req *r, int64_t event_id, const char *token,
+                                struct queue_token *out)
 {
 	static const char *const reasons[] = {
 	    [QUEUE_TOKEN_MALFORMED] = "malformed",
@@ -655,25 +656,30 @@ bool queue_token_spend_or_reply(struct http_req *r, int64_t event_id, const char
 	    [QUEUE_TOKEN_WRONG_EVENT] = "wrong_event",
 	    [QUEUE_TOKEN_EXPIRED] = "expired",
 	};
-	struct queue_token t;
 	enum queue_token_err te;
-	const char *argv[4], *keys[1];
-	redisReply *rep;
-	enum kv_err e;
 
 	if (token == NULL || *token == '\0') {
 		reply_required(r, "missing");
 		return false;
 	}
-	te = queue_token_parse(token, event_id, tk_now_ms(), &t);
+	te = queue_token_parse(token, event_id, tk_now_ms(), out);
 	if (te != QUEUE_TOKEN_OK) {
 		reply_required(r, reasons[te]);
 		return false;
 	}
+	return true;
+}
+
+bool queue_token_spend_or_reply(struct http_req *r, int64_t event_id, const struct queue_token *t)
+{
+	const char *argv[4], *keys[1];
+	redisReply *rep;
+	enum kv_err e;
+
 	argv[0] = prefix_of(r->arena, event_id);
-	argv[1] = arena_printf(r->arena, "%lld", (long long)t.uid);
-	argv[2] = arena_printf(r->arena, "%lld", (long long)t.expires_ms);
-	argv[3] = t.qid;
+	argv[1] = arena_printf(r->arena, "%lld", (long long)t->uid);
+	argv[2] = arena_printf(r->arena, "%lld", (long long)t->expires_ms);
+	argv[3] = t->qid;
 	keys[0] = arena_printf(r->arena, "%s:n", argv[0]);
 	e = kv_eval(r->arena, &s_spend, 1, keys, 4, argv, &rep);
 	if (e != KV_OK || rep->type != REDIS_REPLY_INTEGER) {

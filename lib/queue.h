@@ -90,11 +90,22 @@ void queue_poll(struct http_req *r);
  * freed); the cookie is cleared. */
 void queue_leave(struct http_req *r);
 
-/* The reservation's gate (booking.c): token must be an admission token of
- * event_id, genuine, unexpired and unspent; it is spent now. False after
- * answering 403 QUEUE_REQUIRED (details.reason: "missing", "malformed",
- * "forged", "wrong_event", "expired", "spent") or 503 UNAVAILABLE. */
-bool queue_token_spend_or_reply(struct http_req *r, int64_t event_id, const char *token);
+struct queue_token; /* below */
+
+/* The reservation's gate (booking.c), in two steps. First, before anything
+ * else is looked at: token must be an admission token of event_id, genuine
+ * and unexpired (filled into *out). False after answering 403
+ * QUEUE_REQUIRED (details.reason: "missing", "malformed", "forged",
+ * "wrong_event", "expired"). */
+bool queue_token_check_or_reply(struct http_req *r, int64_t event_id, const char *token,
+                                struct queue_token *out);
+
+/* Then, once the reservation is valid and about to hold its stock: the
+ * checked token is spent (once: a second spend is refused). False after
+ * answering 403 QUEUE_REQUIRED ("expired", "spent") or 503 UNAVAILABLE. A
+ * reservation refused for bad input therefore keeps its token; one that
+ * finds its products sold out has spent it. */
+bool queue_token_spend_or_reply(struct http_req *r, int64_t event_id, const struct queue_token *t);
 
 /* ---- for analytics, metrics and tests ------------------------------------ */
 
