@@ -8,6 +8,7 @@
 #include "product.h"
 #include "quota.h"
 #include "scan.h"
+#include "sales.h"
 
 static void h_login(struct http_req *r)
 {
@@ -43,6 +44,8 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{id}/activity", activity_list_event, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/entrance/stats", scan_stats, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/entrance/logs", scan_logs, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/dashboard", sales_dashboard, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/stats/sales", sales_stats, PERM_VIEWER, SCOPE_PATH_ID},
 };
 
 static const struct app_family family = {

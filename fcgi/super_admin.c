@@ -8,6 +8,7 @@
 #include "admins.h"
 #include "app.h"
 #include "event.h"
+#include "sales.h"
 #include "settings.h"
 
 static void h_login(struct http_req *r)
@@ -42,6 +43,11 @@ static const struct route routes[] = {
 
     {HTTP_GET, "settings", settings_get, PERM_SUPER, SCOPE_NONE},
     {HTTP_PUT, "settings", settings_put, PERM_SUPER, SCOPE_NONE},
+
+    {HTTP_GET, "analytics/overview", sales_overview, PERM_SUPER, SCOPE_NONE},
+    {HTTP_GET, "analytics/events", sales_events, PERM_SUPER, SCOPE_NONE},
+    {HTTP_GET, "analytics/revenue", sales_revenue, PERM_SUPER, SCOPE_NONE},
+    {HTTP_GET, "analytics/realtime", sales_realtime, PERM_SUPER, SCOPE_NONE},
 };
 
 static const struct app_family family = {
