@@ -332,3 +332,46 @@ void sales_realtime(struct http_req *r)
 	cJSON_AddNumberToObject(o, "queue_waiting", (double)waiting);
 	app_reply_object(r, 200, "realtime", o);
 }
+
+/* One statement's plan; params as the handler would send them. */
+static bool explain_one(FILE *out, const char *title, const struct db_stmt *st,
+                        const char *const *params)
+{
+	PGconn *c = db_conn();
+	char *sql;
+	PGresult *res;
+	bool ok;
+
+	if (c == NULL)
+		return false;
+	if ((sql = malloc(strlen(st->sql) + 64)) == NULL)
+		return false;
+	sprintf(sql, "EXPLAIN (ANALYZE, BUFFERS) %s", st->sql);
+	res = PQexecParams(c, sql, st->nparams, NULL, params, NULL, NULL, 0);
+	free(sql);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	fprintf(out, "### %s\n\n```\n", title);
+	if (ok)
+		for (int i = 0; i < PQntuples(res); i++)
+			fprintf(out, "%s\n", PQgetvalue(res, i, 0));
+	else
+		fprintf(out, "%s", PQerrorMessage(c));
+	fprintf(out, "```\n\n");
+	PQclear(res);
+	return ok;
+}
+
+bool sales_explain(FILE *out, int64_t event_id)
+{
+	char ev[24];
+	bool ok = true;
+
+	snprintf(ev, sizeof(ev), "%lld", (long long)event_id);
+	ok &= explain_one(out, "GET events/{id}/dashboard", &q_dashboard, (const char *[]){ev});
+	ok &= explain_one(out, "GET events/{id}/stats/sales?period=daily", &q_stats,
+	                  (const char *[]){ev, "day", NULL, NULL, "daily"});
+	ok &= explain_one(out, "GET events/{id}/stats/sales?period=monthly", &q_stats,
+	                  (const char *[]){ev, "month", NULL, NULL, "monthly"});
+	ok &= explain_one(out, "GET analytics/overview", &q_overview, NULL);
+	return ok;
+}

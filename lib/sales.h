@@ -15,8 +15,9 @@
 
 #include "http.h"
 
-/* Periods a statistics query groups by; the longest daily range asked. */
-#define SALES_MAX_DAYS 3660 /* ten years of days in one answer at most */
+#include <stdint.h>
+#include <stdio.h>
+
 /* Events analytics/realtime asks Redis about, at most (the active ones). */
 #define SALES_REALTIME_EVENTS 1000
 
@@ -32,5 +33,11 @@ void sales_overview(struct http_req *r);
 void sales_events(struct http_req *r);
 void sales_revenue(struct http_req *r);
 void sales_realtime(struct http_req *r);
+
+/* For the benchmark (ticketctl explain-figures): EXPLAIN (ANALYZE,
+ * BUFFERS) of the dashboard, the daily and monthly sales statistics of
+ * event_id and analytics/overview, exactly as the handlers send them,
+ * written to out. false when a statement failed (message written). */
+bool sales_explain(FILE *out, int64_t event_id);
 
 #endif

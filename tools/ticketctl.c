@@ -23,6 +23,7 @@
 #include "pending.h"
 #include "perm.h"
 #include "reconcile.h"
+#include "sales.h"
 #include "tk.h"
 
 #include <dirent.h>
@@ -44,7 +45,8 @@ static int usage(void)
 	      "TICKET_ADMIN_PASSWORD)\n"
 	      "       ticketctl reconcile [--event CODE]\n"
 	      "       ticketctl flush [--event CODE]\n"
-	      "       ticketctl worker\n",
+	      "       ticketctl worker\n"
+	      "       ticketctl explain-figures --event CODE\n",
 	      stderr);
 	return 2;
 }
@@ -515,6 +517,21 @@ static int cmd_flush(int argc, char **argv)
 	return rc;
 }
 
+/* The plans of the figures' queries for one event (tools/bench/stats.sh). */
+static int cmd_explain_figures(int argc, char **argv)
+{
+	struct arena *a = arena_new();
+	int64_t id;
+	int rc = event_args(a, argc, argv, &id);
+
+	if (rc == 0 && id == 0)
+		rc = usage();
+	if (rc == 0 && !sales_explain(stdout, id))
+		rc = 1;
+	arena_free(a);
+	return rc;
+}
+
 static volatile sig_atomic_t worker_stop;
 
 static void on_worker_signal(int sig)
@@ -609,5 +626,7 @@ int main(int argc, char **argv)
 		return cmd_flush(argc - 2, argv + 2);
 	if (strcmp(argv[1], "worker") == 0)
 		return cmd_worker();
+	if (strcmp(argv[1], "explain-figures") == 0)
+		return cmd_explain_figures(argc - 2, argv + 2);
 	return usage();
 }
