@@ -131,8 +131,14 @@ function s(tag, attrs = {}, ...children) {
 
 // Vertical bars: data [{label, value}], format(value) for the tooltips and
 // the axis; title names the chart for screen readers.
+// Short axis labels: 12,000,000 → "1200만" / "12M".
+export function compact(v) {
+	if (lang() === 'en') return v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(v);
+	return v >= 1e8 ? `${+(v / 1e8).toFixed(1)}억` : v >= 1e4 ? `${+(v / 1e4).toFixed(1)}만` : String(v);
+}
+
 export function barChart(data, { title, format = (v) => String(v), height = 220 } = {}) {
-	const width = 960, padL = 72, padB = 28, padT = 12;
+	const width = 720, padL = 56, padB = 28, padT = 12;
 	const max = Math.max(1, ...data.map((d) => d.value));
 	const innerW = width - padL - 8, innerH = height - padB - padT;
 	const bw = data.length ? innerW / data.length : innerW;
@@ -140,7 +146,7 @@ export function barChart(data, { title, format = (v) => String(v), height = 220 
 	for (let i = 0; i <= 4; i++) {
 		const y = padT + innerH - (innerH * i) / 4;
 		svg.append(s('line', { x1: padL, x2: width - 8, y1: y, y2: y, class: 'grid' }));
-		svg.append(s('text', { x: padL - 6, y: y + 4, 'text-anchor': 'end', class: 'axis' }, format(Math.round((max * i) / 4))));
+		svg.append(s('text', { x: padL - 6, y: y + 4, 'text-anchor': 'end', class: 'axis' }, compact(Math.round((max * i) / 4))));
 	}
 	const every = Math.max(1, Math.ceil(data.length / 12));
 	data.forEach((d, i) => {
