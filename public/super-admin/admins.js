@@ -81,8 +81,11 @@ export function admins(main) {
 				el('button', { type: 'submit', 'data-test': 'assign-save' }, t('c.save'))));
 		form.addEventListener('submit', async (ev) => {
 			ev.preventDefault();
+			const shown = new Set(eventList.map((e) => e.id));
+			// The whole set replaces the old one: assignments to events not listed here stay.
 			const body = eventList.map((e) => ({ event_id: e.id, level: Number(form.elements[`ev_${e.id}`].value) }))
-				.filter((x) => x.level > 0);
+				.filter((x) => x.level > 0)
+				.concat([...current].filter(([id]) => !shown.has(id)).map(([id, level]) => ({ event_id: id, level })));
 			if (await attempt(() => api.put(`/fcgi/super-admin/admins/${a.id}/events`, body))) {
 				toast(t('c.saved'), 'ok');
 				clear(editorBox);
