@@ -54,7 +54,8 @@ static struct db_stmt q_dashboard = DB_STMT(
     "  )))::text AS body FROM ev",
     1);
 
-/* $2: the date_trunc unit; $3/$4: the first and last sale day, or NULL. */
+/* $2: the date_trunc unit; $3/$4: the first and last sale day, or NULL.
+ * No row when the event does not exist (or was deleted). */
 static struct db_stmt q_stats = DB_STMT(
     "SELECT json_build_object('period', $5::text, 'items', COALESCE(json_agg("
     "   json_build_object('period', x.p, 'orders', x.o, 'tickets', x.t, 'amount', x.a,"
@@ -65,7 +66,8 @@ static struct db_stmt q_stats = DB_STMT(
     "   FROM sales_daily s WHERE s.event_id = $1"
     "   AND ($3::date IS NULL OR s.day >= $3::date) AND ($4::date IS NULL OR s.day <= $4::date)"
     "   GROUP BY 1"
-    "   HAVING (sum(s.orders), sum(s.tickets), sum(s.amount), sum(s.refunded)) <> (0, 0, 0, 0)) x",
+    "   HAVING (sum(s.orders), sum(s.tickets), sum(s.amount), sum(s.refunded)) <> (0, 0, 0, 0)) x"
+    " HAVING EXISTS (SELECT 1 FROM events e WHERE e.id = $1 AND e.deleted_at IS NULL)",
     5);
 
 /* Every event not deleted; "today" is each event's own. */

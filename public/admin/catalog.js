@@ -138,12 +138,20 @@ export function quotas(main, ctx) {
 	}
 	main.append(bar, el('p', { class: 'muted small' }, t('a.q.help')), listBox);
 
+	// A refusal names its reason (below what is sold or held now) and the
+	// smallest capacity allowed.
 	async function save(q, input) {
 		const capacity = Number(input.value);
-		if (await attempt(() => api.put(`${ctx.base}/quotas/${q.id}`, { capacity }))) {
-			toast(t('c.saved'), 'ok');
-			load();
+		try {
+			await api.put(`${ctx.base}/quotas/${q.id}`, { capacity });
+		} catch (e) {
+			const d = e.details || {};
+			if (e.code === 'CONFLICT' && d.reason) e.message = `${e.message} ${t(`a.q.r.${d.reason}`, { min: d.min_capacity ?? '' })}`;
+			toast(e);
+			return;
 		}
+		toast(t('c.saved'), 'ok');
+		load();
 	}
 
 	async function load() {

@@ -206,6 +206,7 @@ test('an API error is a toast with its request id', async () => {
 		await toast.waitFor();
 		assert.equal(await toast.getAttribute('data-code'), 'CONFLICT');
 		assert.match(await toast.textContent(), /요청 ID: [0-9a-f]{16,}/);
+		assert.match(await toast.textContent(), /최소 3/); // the reason: three are sold
 		await shot(page, 'admin-toast', { fullPage: false });
 	} finally {
 		await context.close();

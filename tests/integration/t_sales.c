@@ -333,6 +333,15 @@ START_TEST(stats_sales_bad_input)
 			ASSERT_STATUS(r, 200); /* empty period: the default, daily */
 		resp_free(r);
 	}
+	/* An event that does not exist: 404, for the super admin too. */
+	for (size_t i = 0; i < 2; i++) {
+		resp_t *r = req(
+		    "GET", strf("/fcgi/admin/events/999999999/%s", i ? "stats/sales" : "dashboard"),
+		    NULL, super_tok());
+		ASSERT_STATUS(r, 404);
+		ck_assert_str_eq(err_code(r), "EVENT_NOT_FOUND");
+		resp_free(r);
+	}
 	{
 		resp_t *r = req("GET", "/fcgi/super-admin/analytics/revenue?period=hourly", NULL,
 		                super_tok());

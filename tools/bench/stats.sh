@@ -40,12 +40,14 @@ for tool in hey psql curl jq; do
 	command -v "$tool" >/dev/null || { log "needs $tool"; exit 2; }
 done
 
-if [ -e "$VAR" ] && [ ! -e "$VAR/env" ]; then
-	log "$VAR exists and is not a stack's state dir: not wiping it"
-	exit 2
+if [ -e "$VAR" ]; then
+	if [ ! -e "$VAR/.ticketd-stack" ] && [ -n "$(ls -A "$VAR")" ]; then
+		log "BENCH_VAR=$VAR exists and is not a stack directory: not wiping it"
+		exit 2
+	fi
+	stack stop >/dev/null 2>&1 || true
+	rm -rf -- "$VAR"
 fi
-stack stop >/dev/null 2>&1 || true
-rm -rf "$VAR"
 mkdir -p "$VAR"
 trap 'stack stop >/dev/null 2>&1 || true' EXIT
 stack start >&2
