@@ -1,7 +1,7 @@
 // public/admin/figures.js — the numbers: dashboard (refreshes every 5 s),
 // sales statistics per period, entrance statistics and scan logs.
 import { api } from '/shared/api.js';
-import { el, clear, attempt, table, barChart, field, pager, won, t, when } from '/shared/console.js';
+import { el, clear, attempt, table, barChart, field, pager, won, t, when, lang } from '/shared/console.js';
 
 const REFRESH_MS = 5000;
 const CHART_DAYS = 30;
@@ -62,7 +62,7 @@ export function dashboard(main, ctx) {
 				{ label: t('a.amount'), value: (x) => won(x.amount), num: true },
 				{ label: t('a.refunded'), value: (x) => won(x.refunded), num: true },
 			], d.by_day.slice().reverse().slice(0, CHART_DAYS)));
-		stamp.textContent = t('a.d.refreshed', { time: new Date().toLocaleTimeString('ko-KR', { timeZone: 'Asia/Seoul' }) });
+		stamp.textContent = t('a.d.refreshed', { time: new Date().toLocaleTimeString(lang() === 'en' ? 'en-GB' : 'ko-KR', { timeZone: 'Asia/Seoul' }) });
 	}
 
 	load();

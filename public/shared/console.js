@@ -107,7 +107,8 @@ export function table(columns, rows, rowProps) {
 			return el('td', { class: c.num ? 'num' : '' }, v === null || v === undefined ? '' : v);
 		})));
 	if (!rows.length) body.push(el('tr', {}, el('td', { colspan: columns.length, class: 'muted' }, t('c.empty'))));
-	return el('div', { class: 'table-wrap' }, el('table', {}, el('thead', {}, head), el('tbody', {}, body)));
+	// Focusable: a wide table scrolls sideways by keyboard too.
+	return el('div', { class: 'table-wrap', tabindex: '0' }, el('table', {}, el('thead', {}, head), el('tbody', {}, body)));
 }
 
 // Page controls of a list answer {page, limit, total}; go(page) reloads.
@@ -152,7 +153,8 @@ export function barChart(data, { title, format = (v) => String(v), height = 220 
 	data.forEach((d, i) => {
 		const h = (innerH * d.value) / max;
 		const x = padL + i * bw;
-		svg.append(s('rect', { x: x + bw * 0.12, y: padT + innerH - h, width: Math.max(1, bw * 0.76), height: h, class: 'bar' },
+		const w = Math.max(1, Math.min(bw * 0.76, 64));
+		svg.append(s('rect', { x: x + (bw - w) / 2, y: padT + innerH - h, width: w, height: h, class: 'bar' },
 			s('title', {}, `${d.label}: ${format(d.value)}`)));
 		if (i % every === 0) svg.append(s('text', { x: x + bw / 2, y: height - 8, 'text-anchor': 'middle', class: 'axis' }, d.label));
 	});
@@ -253,6 +255,8 @@ export function start(app) {
 	function render() {
 		if (!ctx) return;
 		if (cleanup) { cleanup(); cleanup = null; }
+		// A new section starts without the last one's messages.
+		for (const n of document.querySelectorAll('#toasts .toast')) n.remove();
 		const list = sections();
 		const id = location.hash.replace(/^#\/?/, '').split('/')[0];
 		const current = list.find((x) => x.id === id) || list[0];

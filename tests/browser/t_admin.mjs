@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launch, shot, api, SHOTS } from './lib.mjs';
+import { launch, shot, api, axeSerious, SHOTS } from './lib.mjs';
 import { mkEvent, mkAdmin, buy, consoleLogin, section, PASSWORD, seoulDate } from './consoles.mjs';
 
 const SECTIONS = ['dashboard', 'products', 'quotas', 'orders', 'notices', 'invitations', 'entrance', 'sales', 'activity'];
@@ -237,9 +237,19 @@ test('screenshots of every section at 1280×800, and the dashboard on a tablet',
 		await page.setViewportSize({ width: 820, height: 1180 });
 		await section(page, 'dashboard', '[data-test=metric-paid-orders]');
 		await shot(page, 'admin-dashboard-tablet', { fullPage: false });
+		await page.setViewportSize({ width: 1280, height: 800 });
+		const axe = [];
+		for (const s of SECTIONS) {
+			await section(page, s, null);
+			await page.waitForLoadState('networkidle');
+			axe.push(...(await axeSerious(page)).map((v) => `${s}: ${v.id} ${v.nodes.length}`));
+		}
+		assert.deepEqual(axe, []);
 		await page.click('[data-test=logout]');
 		await page.waitForSelector('[data-test=login-username]');
 		await shot(page, 'admin-login', { fullPage: false });
+		// Logged out is logged out: the cookie's session no longer answers.
+		assert.equal(await page.evaluate(async () => (await fetch('/fcgi/admin/me')).status), 401);
 	} finally {
 		await context.close();
 	}

@@ -5,7 +5,7 @@
 // is a toast; a 1280×800 screenshot of every section.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, shot, api, uniq, SUPER_PW, BASE } from './lib.mjs';
+import { launch, newPage, shot, api, axeSerious, uniq, SUPER_PW, BASE } from './lib.mjs';
 import { consoleLogin, section, mkEvent, mkAdmin, PASSWORD, seoulDate } from './consoles.mjs';
 
 const SECTIONS = ['analytics', 'events', 'admins', 'activity', 'settings'];
@@ -107,11 +107,14 @@ test('an admin who is not super is turned away; an API error is a toast with its
 test('screenshots of every super-admin section at 1280×800', async () => {
 	const { context, page } = await consoleLogin(browser, '/super-admin/', 'superadmin', SUPER_PW);
 	try {
+		const axe = [];
 		for (const s of SECTIONS) {
 			await section(page, s, null);
 			await page.waitForLoadState('networkidle');
 			await shot(page, `super-${s}`, { fullPage: false });
+			axe.push(...(await axeSerious(page)).map((v) => `${s}: ${v.id} ${v.nodes.length}`));
 		}
+		assert.deepEqual(axe, []);
 		await section(page, 'analytics', '[data-test=metric-paid-orders]');
 		const r = await api('GET', '/fcgi/super-admin/analytics/overview', {
 			token: (await api('POST', '/fcgi/super-admin/login', { body: { username: 'superadmin', password: SUPER_PW } })).body.token });
