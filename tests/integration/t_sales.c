@@ -511,6 +511,104 @@ START_TEST(analytics_figures)
 }
 END_TEST
 
+/* The payment window's approval of a reservation (r: its 201): the success
+ * URL it redirects to, as a path (malloc'd). */
+static char *sl_checkout(const resp_t *res)
+{
+	const char *base = client_base_url();
+	resp_t *r = req(
+	    "GET",
+	    strf("/_fake/toss/checkout?clientKey=%s&orderId=%s&orderName=%s&amount=%lld"
+	         "&successUrl=%s&failUrl=%s&action=approve",
+	         url_enc(jstr(res, "payment.client_key")),
+	         url_enc(jstr(res, "reservation.order_id")),
+	         url_enc(jstr(res, "reservation.order_name")), jint(res, "reservation.amount"),
+	         url_enc(jstr(res, "payment.success_url")), url_enc(jstr(res, "payment.fail_url"))),
+	    NULL, NULL);
+	char *path;
+
+	ck_assert_msg(r->status == 302 && r->location, "checkout: %ld %s", r->status,
+	              resp_snippet(r));
+	path = strdup(strncmp(r->location, base, strlen(base)) == 0 ? r->location + strlen(base)
+	                                                            : r->location);
+	resp_free(r);
+	return path;
+}
+
+#define SL_RUSH 12
+
+struct sl_rush {
+	char *paths[SL_RUSH];
+	int redirected, other;
+};
+
+static void sl_rush_make(size_t i, struct bk_call *c, void *ctx)
+{
+	struct sl_rush *x = ctx;
+	c->method = "GET";
+	c->path = x->paths[i];
+	c->body = NULL;
+}
+
+static void sl_rush_done(size_t i, const resp_t *r, void *ctx)
+{
+	struct sl_rush *x = ctx;
+	(void)i;
+	if (r->status == 303)
+		x->redirected++;
+	else
+		x->other++;
+}
+
+/* Payments of one event and day committed all at once: each takes the
+ * same summary rows in its commit; none fails, none is lost. */
+START_TEST(concurrent_payments_counted_once_each)
+{
+	struct sl_case c;
+	struct sl_rush x = {0};
+	resp_t *d;
+
+	sl_new(&c, "srush", NULL);
+	for (int i = 0; i < SL_RUSH; i++) {
+		resp_t *r = bk_reserve(c.code, c.date, i % 2 ? c.adult : c.youth, 1 + i % 2);
+		ASSERT_STATUS(r, 201);
+		x.paths[i] = sl_checkout(r);
+		resp_free(r);
+	}
+	bk_multi_run(&(struct bk_multi){.total = SL_RUSH,
+	                                .concurrency = SL_RUSH,
+	                                .make = sl_rush_make,
+	                                .done = sl_rush_done,
+	                                .ctx = &x});
+	ck_assert_int_eq(x.redirected, SL_RUSH);
+	ck_assert_int_eq(x.other, 0);
+	d = sl_dashboard(&c, c.manager);
+	ck_assert_int_eq(jint(d, "dashboard.paid_orders"), SL_RUSH);
+	/* six of 1 youth (5 000), six of 2 adults (20 000) */
+	ck_assert_int_eq(jint(d, "dashboard.sales_total"), 6 * 5000 + 6 * 20000);
+	ck_assert_int_eq(jint(d, "dashboard.tickets_sold"), 18);
+	sl_expect_rows(&c, d);
+	resp_free(d);
+	sl_no_drift(&c);
+	for (int i = 0; i < SL_RUSH; i++)
+		free(x.paths[i]);
+	sl_done(&c);
+}
+END_TEST
+
+/* Every event of the database, after every scenario run before this suite
+ * (payments through each road, late payments, refunds whole, partial, failed
+ * and concurrent): the summary agrees with the recount from the orders. */
+START_TEST(summary_agrees_everywhere)
+{
+	long long n = tdb_count("SELECT count(*) FROM events e, sales_drift(e.id) d");
+	ck_assert_msg(n == 0, "%lld drifting rows, first: %s", n,
+	              tdb_value("SELECT e.id || ' ' || d.source || ' ' || d.what"
+	                        " FROM events e, sales_drift(e.id) d LIMIT 1"));
+	ck_assert_int_gt(tdb_count("SELECT count(*) FROM sales_daily WHERE orders > 0"), 0);
+}
+END_TEST
+
 static Suite *sales_suite(void)
 {
 	Suite *s = suite_create("sales");
@@ -521,6 +619,8 @@ static Suite *sales_suite(void)
 	tcase_add_test(tc, today_in_event_zone);
 	tcase_add_test(tc, other_events_figures_never_leak);
 	tcase_add_test(tc, analytics_figures);
+	tcase_add_test(tc, concurrent_payments_counted_once_each);
+	tcase_add_test(tc, summary_agrees_everywhere);
 	suite_add_tcase(s, tc);
 	return s;
 }
