@@ -7,8 +7,8 @@
 #include "orders.h"
 #include "product.h"
 #include "quota.h"
-#include "scan.h"
 #include "sales.h"
+#include "scan.h"
 
 static void h_login(struct http_req *r)
 {

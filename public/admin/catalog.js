@@ -119,7 +119,8 @@ export function quotas(main, ctx) {
 	const dateField = field(t('a.date'), { type: 'date', name: 'date', value: date, 'data-test': 'quota-date' });
 	dateField.querySelector('input').addEventListener('change', (ev) => { date = ev.target.value; load(); });
 	const bar = el('div', { class: 'toolbar' }, dateField);
-	if (ctx.can(2)) {
+	// Quotas are capacity, and capacity is money: MANAGER+ (API.md).
+	if (ctx.can(3)) {
 		const form = el('form', { class: 'toolbar', 'data-test': 'quota-form' },
 			field(t('a.q.name'), { name: 'name', required: true, maxlength: 100 }),
 			field(t('a.q.capacity'), { type: 'number', name: 'capacity', min: 0, required: true }),
@@ -161,7 +162,7 @@ export function quotas(main, ctx) {
 			{ label: t('a.q.name'), key: 'name' },
 			{ label: t('a.q.per_day'), value: (q) => (q.per_day ? t('a.q.daily') : t('a.q.whole')) },
 			{ label: t('a.q.capacity'), num: true, value: (q) => {
-				if (!ctx.can(2)) return q.capacity;
+				if (!ctx.can(3)) return q.capacity;
 				const input = el('input', { type: 'number', min: 0, value: q.capacity, 'aria-label': t('a.q.capacity'), 'data-test': 'quota-capacity', class: 'num' });
 				return el('span', { class: 'row-actions' }, input,
 					el('button', { type: 'button', class: 'secondary', 'data-test': 'quota-save', onclick: () => save(q, input) }, t('c.save')));
