@@ -31,7 +31,7 @@ LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 FAMILIES  := public payment admin super_admin entrance
 WORKERS   := $(FAMILIES:%=$(BUILD)/%)
-TOOLS_SRC := $(wildcard tools/*.c)
+TOOLS_SRC := $(filter-out tools/fake_core.c,$(wildcard tools/*.c))
 TOOLS     := $(TOOLS_SRC:tools/%.c=$(BUILD)/%)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -88,6 +88,10 @@ $(BUILD)/%: fcgi/%.c $(BUILD)/libticket.a lib/*.h
 
 $(BUILD)/%: tools/%.c $(BUILD)/libticket.a lib/*.h
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libticket.a $(LDLIBS) -o $@
+
+# The fakes share tools/fake_core.c (helpers, state files, fault knobs).
+$(BUILD)/fake_%: tools/fake_%.c tools/fake_core.c tools/fake_core.h $(BUILD)/libticket.a lib/*.h
+	$(CC) $(CFLAGS) -Itools $(LDFLAGS) $< tools/fake_core.c $(BUILD)/libticket.a $(LDLIBS) -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libticket.a lib/*.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libticket.a $(LDLIBS) $(CHECK_LIBS) -o $@

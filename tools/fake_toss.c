@@ -98,6 +98,7 @@
  */
 #include "app.h"
 #include "config.h"
+#include "fake_core.h"
 #include "json.h"
 #include "log.h"
 #include "tk.h"
@@ -123,12 +124,11 @@
 
 /* ---- limits ----------------------------------------------------------------- */
 
-#define FT_MAX_PAYMENTS 3000   /* kept payments; the oldest go first */
-#define FT_MAX_IDEM 3000       /* kept idempotency records */
-#define FT_MAX_DELIVERIES 500  /* kept webhook deliveries */
-#define FT_MAX_RECEIVED 200    /* kept _receiver entries */
-#define FT_MAX_CANCELS 100     /* cancels[] of one payment */
-#define FT_MAX_FILE (64 << 20) /* a state file larger than this is corrupt */
+#define FT_MAX_PAYMENTS 3000  /* kept payments; the oldest go first */
+#define FT_MAX_IDEM 3000      /* kept idempotency records */
+#define FT_MAX_DELIVERIES 500 /* kept webhook deliveries */
+#define FT_MAX_RECEIVED 200   /* kept _receiver entries */
+#define FT_MAX_CANCELS 100    /* cancels[] of one payment */
 #define FT_MAX_URL 2048
 #define FT_MAX_KEY 200 /* paymentKey */
 #define FT_MAX_ORDER_NAME 100
@@ -231,39 +231,24 @@ struct fault {
 };
 
 static struct knobs env_knobs; /* from the environment, read once */
-static char g_dir[PATH_MAX - 64];
 static bool g_ready;
 static int64_t g_last_sweep;
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static bool chars_ok(const char *s, size_t min, size_t max, const char *extra)
-{
-	size_t n = strlen(s);
-	if (n < min || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      (c && strchr(extra, c))))
-			return false;
-	}
-	return true;
-}
-
 static bool valid_order_id(const char *s)
 {
-	return s && chars_ok(s, 6, 64, "-_");
+	return s && fake_chars_ok(s, 6, 64, "-_");
 }
 
 static bool valid_payment_key(const char *s)
 {
-	return s && chars_ok(s, 1, FT_MAX_KEY, "-_");
+	return s && fake_chars_ok(s, 1, FT_MAX_KEY, "-_");
 }
 
 static bool valid_code(const char *s)
 {
-	return s && chars_ok(s, 1, FT_MAX_CODE, "_");
+	return s && fake_chars_ok(s, 1, FT_MAX_CODE, "_");
 }
 
 /* An absolute http(s) URL of printable ASCII with a host, without a
@@ -291,121 +276,26 @@ static bool valid_abs_url(const char *s)
 	return true;
 }
 
-/* A JSON number that is an integer in [min, max]. */
-static bool json_i64(const cJSON *v, int64_t min, int64_t max, int64_t *out)
-{
-	double d;
-	if (!cJSON_IsNumber(v))
-		return false;
-	d = v->valuedouble;
-	if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d)
-		return false;
-	*out = (int64_t)d;
-	return true;
-}
-
-static const char *jstr_of(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int64_t jnum_of(const cJSON *o, const char *name, int64_t def)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
-}
-
-/* Sets o[name] to v (taken over), replacing what was there. */
-static void jset(cJSON *o, const char *name, cJSON *v)
-{
-	if (cJSON_GetObjectItemCaseSensitive(o, name))
-		cJSON_ReplaceItemInObjectCaseSensitive(o, name, v);
-	else
-		cJSON_AddItemToObject(o, name, v);
-}
-
-static void jset_str(cJSON *o, const char *name, const char *s)
-{
-	jset(o, name, s ? cJSON_CreateString(s) : cJSON_CreateNull());
-}
-
-static void jset_num(cJSON *o, const char *name, int64_t v)
-{
-	jset(o, name, cJSON_CreateNumber((double)v));
-}
-
-/* o[name] as an array, made when missing. */
-static cJSON *jarr(cJSON *o, const char *name)
-{
-	cJSON *a = cJSON_GetObjectItemCaseSensitive(o, name);
-	if (!cJSON_IsArray(a)) {
-		a = cJSON_CreateArray();
-		jset(o, name, a);
-	}
-	return a;
-}
-
-static cJSON *jobj(cJSON *o, const char *name)
-{
-	cJSON *a = cJSON_GetObjectItemCaseSensitive(o, name);
-	if (!cJSON_IsObject(a)) {
-		a = cJSON_CreateObject();
-		jset(o, name, a);
-	}
-	return a;
-}
-
-/* Seoul wall-clock fields of an instant. */
-static void seoul_tm(int64_t ms, struct tm *tm)
-{
-	time_t t = (time_t)(ms / 1000) + 9 * 3600;
-	gmtime_r(&t, tm);
-}
-
-/* Seoul time with milliseconds and a suffix: "2026-11-21T10:00:00.123<suffix>". */
-static void seoul_ms(int64_t ms, const char *suffix, char out[40])
-{
-	struct tm tm;
-	size_t n;
-
-	seoul_tm(ms, &tm);
-	n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (snprintf(out + n, 40 - n, ".%03d%s", (int)(ms % 1000), suffix) >= (int)(40 - n))
-		out[n] = '\0';
-}
-
 /* "2026-11-21T10:00:00.123+09:00" (transmission-time). */
 static void iso_ms(int64_t ms, char out[40])
 {
-	seoul_ms(ms, "+09:00", out);
+	fake_seoul_ms(ms, "+09:00", out);
 }
 
 /* "2026-11-21T10:00:00.123000": a webhook's createdAt, as Toss writes it. */
 static void webhook_time(int64_t ms, char out[40])
 {
-	seoul_ms(ms, "000", out);
-}
-
-static void random_b62(char *out, size_t n)
-{
-	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	unsigned char buf[64];
-	if (n > sizeof(buf) || !tk_random(buf, n))
-		abort(); /* the OS ran out of randomness: nothing sensible to do */
-	for (size_t i = 0; i < n; i++)
-		out[i] = b62[buf[i] % 62];
-	out[n] = '\0';
+	fake_seoul_ms(ms, "000", out);
 }
 
 /* "tfake20261121100000" + 21 random characters: 40, like Toss's ~30–50. */
 static void new_payment_key(int64_t now, char out[48])
 {
 	struct tm tm;
-	seoul_tm(now, &tm);
+	fake_seoul_tm(now, &tm);
 	snprintf(out, 48, "tfake%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	random_b62(out + 19, 21);
+	fake_random_b62(out + 19, 21);
 }
 
 /* 32 upper-case hex digits, like Toss's transactionKey. */
@@ -416,81 +306,6 @@ static void new_hex_key(char out[33])
 	for (char *p = out; *p; p++)
 		if (*p >= 'a' && *p <= 'f')
 			*p = (char)(*p - 'a' + 'A');
-}
-
-static void random_digits(char *out, size_t n)
-{
-	unsigned char buf[32];
-	if (n > sizeof(buf) || !tk_random(buf, n))
-		abort();
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)('0' + buf[i] % 10);
-	out[n] = '\0';
-}
-
-/* s percent-encoded: everything but RFC 3986 unreserved characters and
- * those of keep (the page's links keep ":/@", legal in a query, because
- * lib/http.c refuses %2F). */
-static char *url_enc_keep(struct arena *a, const char *s, const char *keep)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = arena_alloc(a, 3 * n + 1), *o = out;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p) || strchr(keep, *p)) {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-static char *url_enc(struct arena *a, const char *s)
-{
-	return url_enc_keep(a, s, "");
-}
-
-static char *html_esc(struct arena *a, const char *s)
-{
-	size_t n = 0;
-	char *out, *o;
-
-	for (const char *p = s; *p; p++)
-		n += strchr("&<>\"'", *p) ? 6 : 1;
-	out = o = arena_alloc(a, n + 1);
-	for (const char *p = s; *p; p++) {
-		const char *e = NULL;
-		switch (*p) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '"': e = "&quot;"; break;
-		case '\'': e = "&#39;"; break;
-		default: *o++ = *p; continue;
-		}
-		o = stpcpy(o, e);
-	}
-	*o = '\0';
-	return out;
-}
-
-/* 12000 → "12,000". */
-static void won(int64_t v, char out[32])
-{
-	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%lld", (long long)v), j = 0;
-	for (int i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			out[j++] = ',';
-		out[j++] = digits[i];
-	}
-	out[j] = '\0';
 }
 
 static int b64_value(int c)
@@ -535,37 +350,6 @@ static bool b64_decode(const char *in, char *out, size_t cap)
 	return memchr(out, '\0', j) == NULL;
 }
 
-/* SHA-256 of the parts (NUL-separated) as 64 hex digits. */
-static bool sha256_hex(const char *const *parts, size_t n, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 32;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return false;
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-	return true;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
-	                      .tv_nsec = (long)(ms % 1000) * 1000000L};
-	/* One call: a signal (SIGTERM from tools/stack.sh stop) ends the wait. */
-	nanosleep(&ts, NULL);
-}
-
 /* ---- replies ------------------------------------------------------------- */
 
 /* A Toss answer: status and JSON text, kept for idempotent repeats. */
@@ -600,7 +384,7 @@ static void send_answer(struct http_req *r, const struct answer *a)
 {
 	if (a->status >= 400) {
 		const cJSON *o = json_parse_owned(r, a->text);
-		r->error_code = o ? jstr_of(o, "code") : NULL;
+		r->error_code = o ? fake_jstr(o, "code") : NULL;
 	}
 	http_reply(r, a->status, "application/json", a->text, strlen(a->text));
 }
@@ -619,13 +403,6 @@ static void answer_error_status(struct http_req *r, struct answer *a, int status
 	a->status = status;
 }
 
-static void reply_html(struct http_req *r, int status, const char *html)
-{
-	http_add_header(r, "Content-Security-Policy",
-	                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-	http_reply(r, status, "text/html; charset=utf-8", html, strlen(html));
-}
-
 static void reply_found(struct http_req *r, const char *location)
 {
 	http_add_header(r, "Location", location);
@@ -634,203 +411,23 @@ static void reply_found(struct http_req *r, const char *location)
 
 /* ---- persistent stores ------------------------------------------------------ */
 
-/* One JSON file under g_dir, cached in memory between requests. */
-struct store {
-	const char *name; /* state, knobs, webhooks */
-	int fd;           /* the .lock file while locked, else -1 */
-	uint64_t gen;     /* generation of root (kept in the .lock file) */
-	cJSON *root;
-};
-
-static struct store st_state = {"state", -1, 0, NULL};
-static struct store st_knobs = {"knobs", -1, 0, NULL};
-static struct store st_hooks = {"webhooks", -1, 0, NULL};
-
-static void store_path(const struct store *s, const char *suffix, char *out, size_t cap)
-{
-	if (snprintf(out, cap, "%s/%s%s", g_dir, s->name, suffix) >= (int)cap)
-		out[0] = '\0'; /* cannot happen: g_dir leaves room */
-}
-
-/* The file's tree; an empty object when it is missing; a corrupt file is
- * moved aside (logged) and an empty object returned. */
-static cJSON *store_read(const struct store *s)
-{
-	char path[PATH_MAX], aside[PATH_MAX];
-	struct stat sb;
-	cJSON *root = NULL;
-	char *text = NULL;
-	size_t got = 0;
-	int fd;
-
-	store_path(s, ".json", path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			log_msg(LOG_ERROR, "fake_toss_read", "%s: %s", path, strerror(errno));
-		return cJSON_CreateObject();
-	}
-	if (fstat(fd, &sb) == 0 && sb.st_size >= 0 && sb.st_size <= FT_MAX_FILE) {
-		text = malloc((size_t)sb.st_size + 1);
-		while (text && got < (size_t)sb.st_size) {
-			ssize_t k = read(fd, text + got, (size_t)sb.st_size - got);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				break;
-			got += (size_t)k;
-		}
-		if (text && got == (size_t)sb.st_size)
-			root = cJSON_ParseWithLength(text, got);
-	}
-	close(fd);
-	free(text);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		if (snprintf(aside, sizeof(aside), "%s.corrupt.%lld", path,
-		             (long long)tk_now_ms()) >= (int)sizeof(aside))
-			aside[0] = '\0';
-		log_event(LOG_ERROR, "fake_toss_corrupt_state", "file", path, "moved_to", aside,
-		          NULL);
-		rename(path, aside);
-		root = cJSON_CreateObject();
-	}
-	return root;
-}
-
-/* Takes the store's lock and brings the cached tree up to date. False
- * (logged) when the directory cannot be used. */
-static bool store_lock(struct store *s)
-{
-	char path[PATH_MAX];
-	uint64_t gen = 0;
-	int fd;
-
-	store_path(s, ".lock", path, sizeof(path));
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_msg(LOG_ERROR, "fake_toss_lock", "%s: %s", path, strerror(errno));
-		return false;
-	}
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			log_msg(LOG_ERROR, "fake_toss_lock", "%s: %s", path, strerror(errno));
-			close(fd);
-			return false;
-		}
-	}
-	if (pread(fd, &gen, sizeof(gen), 0) != (ssize_t)sizeof(gen))
-		gen = 0;
-	if (s->root == NULL || gen != s->gen) {
-		cJSON_Delete(s->root);
-		s->root = store_read(s);
-		s->gen = gen;
-	}
-	s->fd = fd;
-	return true;
-}
-
-static void store_unlock(struct store *s)
-{
-	if (s->fd >= 0)
-		close(s->fd); /* releases the flock */
-	s->fd = -1;
-}
-
-/* Writes the cached tree (lock held): temporary file, then rename, then the
- * generation. False (logged) on failure; the cache is then reloaded by the
- * next lock, so memory never runs ahead of the disk for long. */
-static bool store_save(struct store *s)
-{
-	char path[PATH_MAX], tmp[PATH_MAX] = "";
-	char *text = cJSON_PrintUnformatted(s->root);
-	size_t len, off = 0;
-	bool ok = false;
-	int fd = -1;
-
-	if (text == NULL)
-		goto out;
-	len = strlen(text);
-	store_path(s, ".json", path, sizeof(path));
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	while (off < len) {
-		ssize_t k = write(fd, text + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			goto out;
-		off += (size_t)k;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	s->gen++;
-	if (pwrite(s->fd, &s->gen, sizeof(s->gen), 0) != (ssize_t)sizeof(s->gen))
-		goto out;
-	ok = true;
-out:
-	if (!ok) {
-		log_msg(LOG_ERROR, "fake_toss_save", "%s: %s", s->name, strerror(errno));
-		if (tmp[0])
-			unlink(tmp);
-		s->gen = (uint64_t)-1; /* reload at the next lock */
-	}
-	if (fd >= 0)
-		close(fd);
-	cJSON_free(text);
-	return ok;
-}
-
-/* Drops the oldest elements of arr beyond max. */
-static void cap_array(cJSON *arr, int max)
-{
-	while (cJSON_GetArraySize(arr) > max)
-		cJSON_DeleteItemFromArray(arr, 0);
-}
+static struct fake_store st_state = FAKE_STORE("state");
+static struct fake_store st_knobs = FAKE_STORE("knobs");
+static struct fake_store st_hooks = FAKE_STORE("webhooks");
 
 /* ---- settings ------------------------------------------------------------- */
-
-static int64_t env_i64(const char *name, int64_t min, int64_t max, int64_t def)
-{
-	const char *v = config_get(name);
-	int64_t n;
-	if (v == NULL || *v == '\0')
-		return def;
-	if (!tk_parse_i64(v, min, max, &n)) {
-		log_event(LOG_WARN, "fake_toss_config", "msg", "ignored: not a number in range",
-		          "key", name, NULL);
-		return def;
-	}
-	return n;
-}
 
 static bool ft_init(void)
 {
 	const char *v;
-	int n;
 
 	if (g_ready)
 		return true;
-	n = snprintf(g_dir, sizeof(g_dir), "%s/fake-toss", cfg.var);
-	if (n < 0 || (size_t)n >= sizeof(g_dir))
+	if (!fake_dir_init("fake-toss"))
 		return false;
-	if (mkdir(cfg.var, 0750) != 0 && errno != EEXIST)
-		return false;
-	if (mkdir(g_dir, 0700) != 0 && errno != EEXIST) {
-		log_msg(LOG_ERROR, "fake_toss_init", "%s: %s", g_dir, strerror(errno));
-		return false;
-	}
-	env_knobs.session_s = env_i64("TICKET_FAKE_TOSS_SESSION_S", 1, 30 * 86400, 600);
-	env_knobs.window_s = env_i64("TICKET_FAKE_TOSS_WINDOW_S", 1, 30 * 86400, 1800);
-	env_knobs.retry_ms = env_i64("TICKET_FAKE_TOSS_RETRY_MS", 1, 3600000, 1000);
+	env_knobs.session_s = fake_env_i64("TICKET_FAKE_TOSS_SESSION_S", 1, 30 * 86400, 600);
+	env_knobs.window_s = fake_env_i64("TICKET_FAKE_TOSS_WINDOW_S", 1, 30 * 86400, 1800);
+	env_knobs.retry_ms = fake_env_i64("TICKET_FAKE_TOSS_RETRY_MS", 1, 3600000, 1000);
 	v = config_get("TICKET_FAKE_TOSS_AUTO_WEBHOOK");
 	env_knobs.auto_webhook = v && strcmp(v, "1") == 0;
 	v = config_get("TICKET_FAKE_TOSS_WEBHOOK_URL");
@@ -856,56 +453,43 @@ static bool knobs_effective(struct knobs *k)
 	int64_t n;
 
 	*k = env_knobs;
-	if (!store_lock(&st_knobs))
+	if (!fake_store_lock(&st_knobs))
 		return false;
 	o = cJSON_GetObjectItemCaseSensitive(st_knobs.root, "overrides");
-	if (json_i64(cJSON_GetObjectItemCaseSensitive(o, "session_s"), 1, 30 * 86400, &n))
+	if (fake_json_i64(cJSON_GetObjectItemCaseSensitive(o, "session_s"), 1, 30 * 86400, &n))
 		k->session_s = n;
-	if (json_i64(cJSON_GetObjectItemCaseSensitive(o, "window_s"), 1, 30 * 86400, &n))
+	if (fake_json_i64(cJSON_GetObjectItemCaseSensitive(o, "window_s"), 1, 30 * 86400, &n))
 		k->window_s = n;
-	if (json_i64(cJSON_GetObjectItemCaseSensitive(o, "retry_ms"), 1, 3600000, &n))
+	if (fake_json_i64(cJSON_GetObjectItemCaseSensitive(o, "retry_ms"), 1, 3600000, &n))
 		k->retry_ms = n;
 	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(o, "auto_webhook")))
 		k->auto_webhook = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "auto_webhook"));
-	if (jstr_of(o, "webhook_url") && valid_abs_url(jstr_of(o, "webhook_url")))
-		snprintf(k->webhook_url, sizeof(k->webhook_url), "%s", jstr_of(o, "webhook_url"));
-	store_unlock(&st_knobs);
+	if (fake_jstr(o, "webhook_url") && valid_abs_url(fake_jstr(o, "webhook_url")))
+		snprintf(k->webhook_url, sizeof(k->webhook_url), "%s", fake_jstr(o, "webhook_url"));
+	fake_store_unlock(&st_knobs);
 	return true;
 }
 
 /* Consumes one fail_next / delay_next of the kind, if any is pending. */
 static bool knobs_take(enum kind kind, struct fault *f)
 {
-	cJSON *fail, *delay;
-	bool changed = false;
-	int64_t n;
+	cJSON *fail = fake_fault_take(&st_knobs, "fail_next", kinds[kind]);
+	cJSON *delay = fake_fault_take(&st_knobs, "delay_next", kinds[kind]);
 
 	memset(f, 0, sizeof(*f));
-	if (!store_lock(&st_knobs))
-		return false;
-	fail = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(st_knobs.root, "fail_next"), kinds[kind]);
-	delay = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(st_knobs.root, "delay_next"), kinds[kind]);
-	if (json_i64(cJSON_GetObjectItemCaseSensitive(fail, "n"), 1, FT_MAX_FAULTS, &n)) {
-		const char *code = jstr_of(fail, "code");
+	if (fail) {
+		const char *code = fake_jstr(fail, "code");
 		f->fail = true;
-		f->status = (int)jnum_of(fail, "status", 500);
+		f->status = (int)fake_jnum(fail, "status", 500);
 		snprintf(f->code, sizeof(f->code), "%s",
 		         code ? code : "FAILED_INTERNAL_SYSTEM_PROCESSING");
 		f->after = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fail, "after"));
 		f->abort = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fail, "abort"));
-		jset_num(fail, "n", n - 1);
-		changed = true;
 	}
-	if (json_i64(cJSON_GetObjectItemCaseSensitive(delay, "n"), 1, FT_MAX_FAULTS, &n)) {
-		f->delay_ms = jnum_of(delay, "ms", 0);
-		jset_num(delay, "n", n - 1);
-		changed = true;
-	}
-	if (changed)
-		store_save(&st_knobs);
-	store_unlock(&st_knobs);
+	if (delay)
+		f->delay_ms = fake_jnum(delay, "ms", 0);
+	cJSON_Delete(fail);
+	cJSON_Delete(delay);
 	if (f->fail || f->delay_ms)
 		log_event(LOG_INFO, "fake_toss_fault", "kind", kinds[kind], "fail",
 		          f->fail ? f->code : NULL, NULL);
@@ -920,7 +504,7 @@ static bool knobs_take(enum kind kind, struct fault *f)
 
 static cJSON *payments(void)
 {
-	return jarr(st_state.root, "payments");
+	return fake_jarr(st_state.root, "payments");
 }
 
 static cJSON *rec_p(const cJSON *rec)
@@ -930,7 +514,7 @@ static cJSON *rec_p(const cJSON *rec)
 
 static const char *rec_status(const cJSON *rec)
 {
-	const char *s = jstr_of(rec_p(rec), "status");
+	const char *s = fake_jstr(rec_p(rec), "status");
 	return s ? s : "";
 }
 
@@ -945,7 +529,7 @@ static cJSON *pay_find(const char *key)
 	cJSON *rec;
 	cJSON_ArrayForEach(rec, payments())
 	{
-		const char *k = jstr_of(rec_p(rec), "paymentKey");
+		const char *k = fake_jstr(rec_p(rec), "paymentKey");
 		if (k && strcmp(k, key) == 0)
 			return rec;
 	}
@@ -959,7 +543,7 @@ static cJSON *pay_find_order(const char *order_id)
 	cJSON *rec, *best = NULL;
 	cJSON_ArrayForEach(rec, payments())
 	{
-		const char *o = jstr_of(rec_p(rec), "orderId");
+		const char *o = fake_jstr(rec_p(rec), "orderId");
 		if (o == NULL || strcmp(o, order_id) != 0)
 			continue;
 		if (status_paid(rec_status(rec)))
@@ -973,9 +557,9 @@ static cJSON *pay_find_order(const char *order_id)
 static void pay_set_balance(cJSON *p, int64_t balance)
 {
 	int64_t vat = (balance + 5) / 11;
-	jset_num(p, "balanceAmount", balance);
-	jset_num(p, "suppliedAmount", balance - vat);
-	jset_num(p, "vat", vat);
+	fake_jset_num(p, "balanceAmount", balance);
+	fake_jset_num(p, "suppliedAmount", balance - vat);
+	fake_jset_num(p, "vat", vat);
 }
 
 /* A new payment record (READY; IN_PROGRESS once authenticated), appended to
@@ -1024,28 +608,28 @@ static cJSON *pay_new(struct http_req *r, const char *order_id, const char *orde
 	cJSON_AddNumberToObject(rec, "createdMs", (double)now);
 	cJSON_AddNumberToObject(rec, "authMs", 0);
 	cJSON_AddItemToArray(payments(), rec);
-	cap_array(payments(), FT_MAX_PAYMENTS);
+	fake_cap_array(payments(), FT_MAX_PAYMENTS);
 	return rec;
 }
 
 static void pay_authenticate(cJSON *rec, int64_t now)
 {
-	jset_str(rec_p(rec), "status", "IN_PROGRESS");
-	jset_str(rec_p(rec), "method", "카드");
-	jset_num(rec, "authMs", now);
+	fake_jset_str(rec_p(rec), "status", "IN_PROGRESS");
+	fake_jset_str(rec_p(rec), "method", "카드");
+	fake_jset_num(rec, "authMs", now);
 }
 
 static void pay_approve(cJSON *rec, int64_t now)
 {
 	cJSON *p = rec_p(rec), *card = cJSON_CreateObject();
 	char iso[32], tx[33], mid[5], tail[4], no[9], number[24];
-	int64_t total = jnum_of(p, "totalAmount", 0);
+	int64_t total = fake_jnum(p, "totalAmount", 0);
 
 	tk_iso_seoul(now, iso);
 	new_hex_key(tx);
-	random_digits(mid, 4);
-	random_digits(tail, 3);
-	random_digits(no, 8);
+	fake_random_digits(mid, 4);
+	fake_random_digits(tail, 3);
+	fake_random_digits(no, 8);
 	cJSON_AddStringToObject(card, "issuerCode", "71");
 	cJSON_AddStringToObject(card, "acquirerCode", "71");
 	snprintf(number, sizeof(number), "4330%s****%s*", mid, tail); /* masked, as Toss */
@@ -1059,10 +643,10 @@ static void pay_approve(cJSON *rec, int64_t now)
 	cJSON_AddStringToObject(card, "ownerType", "개인");
 	cJSON_AddStringToObject(card, "acquireStatus", "READY");
 	cJSON_AddNumberToObject(card, "amount", (double)total);
-	jset(p, "card", card);
-	jset_str(p, "status", "DONE");
-	jset_str(p, "approvedAt", iso);
-	jset_str(p, "lastTransactionKey", tx);
+	fake_jset(p, "card", card);
+	fake_jset_str(p, "status", "DONE");
+	fake_jset_str(p, "approvedAt", iso);
+	fake_jset_str(p, "lastTransactionKey", tx);
 	pay_set_balance(p, total);
 }
 
@@ -1071,14 +655,14 @@ static void pay_abort(cJSON *rec, const char *code)
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "code", code);
 	cJSON_AddStringToObject(f, "message", code_message(code));
-	jset(rec_p(rec), "failure", f);
-	jset_str(rec_p(rec), "status", "ABORTED");
+	fake_jset(rec_p(rec), "failure", f);
+	fake_jset_str(rec_p(rec), "status", "ABORTED");
 }
 
 static void pay_cancel(cJSON *rec, const char *reason, int64_t amount, int64_t now)
 {
 	cJSON *p = rec_p(rec), *c = cJSON_CreateObject(), *list;
-	int64_t balance = jnum_of(p, "balanceAmount", 0) - amount;
+	int64_t balance = fake_jnum(p, "balanceAmount", 0) - amount;
 	char iso[32], tx[33];
 
 	tk_iso_seoul(now, iso);
@@ -1094,13 +678,14 @@ static void pay_cancel(cJSON *rec, const char *reason, int64_t amount, int64_t n
 	cJSON_AddNumberToObject(c, "refundableAmount", (double)balance);
 	cJSON_AddStringToObject(c, "cancelStatus", "DONE");
 	cJSON_AddNullToObject(c, "cancelRequestId");
-	list = jarr(p, "cancels"); /* null until the first cancel, as at Toss */
+	list = fake_jarr(p, "cancels"); /* null until the first cancel, as at Toss */
 	cJSON_AddItemToArray(list, c);
-	jset_str(p, "status", balance == 0 ? "CANCELED" : "PARTIAL_CANCELED");
-	jset_str(p, "lastTransactionKey", tx);
+	fake_jset_str(p, "status", balance == 0 ? "CANCELED" : "PARTIAL_CANCELED");
+	fake_jset_str(p, "lastTransactionKey", tx);
 	pay_set_balance(p, balance);
 	if (balance == 0)
-		jset_str(cJSON_GetObjectItemCaseSensitive(p, "card"), "acquireStatus", "CANCELED");
+		fake_jset_str(cJSON_GetObjectItemCaseSensitive(p, "card"), "acquireStatus",
+		              "CANCELED");
 }
 
 /* Status changes a webhook reports (when auto_webhook is on) collect here:
@@ -1120,9 +705,9 @@ static bool pay_expire(cJSON *rec, const struct knobs *k, int64_t now, cJSON *ev
 
 	if (!in_progress && strcmp(st, "READY") != 0)
 		return false;
-	if (now - jnum_of(rec, "createdMs", now) <= k->window_s * 1000)
+	if (now - fake_jnum(rec, "createdMs", now) <= k->window_s * 1000)
 		return false;
-	jset_str(rec_p(rec), "status", "EXPIRED");
+	fake_jset_str(rec_p(rec), "status", "EXPIRED");
 	if (in_progress)
 		event_add(events, rec);
 	return true;
@@ -1132,7 +717,7 @@ static bool pay_expire(cJSON *rec, const struct knobs *k, int64_t now, cJSON *ev
 
 static cJSON *idem_list(void)
 {
-	return jarr(st_state.root, "idem");
+	return fake_jarr(st_state.root, "idem");
 }
 
 /* Drops records past 15 days and "in progress" ones whose worker is gone
@@ -1144,12 +729,12 @@ static cJSON *idem_find_purge(const char *hash, int64_t now, bool *changed)
 
 	while (rec) {
 		cJSON *next = rec->next;
-		const char *h = jstr_of(rec, "h"), *s = jstr_of(rec, "s");
-		int64_t t = jnum_of(rec, "t", 0);
+		const char *h = fake_jstr(rec, "h"), *s = fake_jstr(rec, "s");
+		int64_t t = fake_jnum(rec, "t", 0);
 		bool drop = h == NULL || s == NULL || now - t > FT_IDEM_TTL_MS;
 
 		if (!drop && strcmp(s, "p") == 0) {
-			pid_t pid = (pid_t)jnum_of(rec, "pid", 0);
+			pid_t pid = (pid_t)fake_jnum(rec, "pid", 0);
 			drop = now - t > FT_IDEM_STALE_MS || pid <= 0 || pid == getpid() ||
 			       (kill(pid, 0) != 0 && errno == ESRCH);
 		}
@@ -1187,25 +772,25 @@ static enum idem_res idem_begin(struct http_req *r, const char *api_key, char ha
 		reply_error(r, "INVALID_REQUEST", "Idempotency-Key 는 1~300자여야 합니다.");
 		return IDEM_DONE;
 	}
-	if (!sha256_hex(parts, TK_ARRAY_LEN(parts), hash) || !store_lock(&st_state)) {
+	if (!fake_sha256_hex(parts, TK_ARRAY_LEN(parts), hash) || !fake_store_lock(&st_state)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return IDEM_DONE;
 	}
 	rec = idem_find_purge(hash, now, &changed);
-	if (rec && strcmp(jstr_of(rec, "s"), "d") == 0) {
-		const char *b = jstr_of(rec, "b");
-		struct answer a = {(int)jnum_of(rec, "st", 200),
+	if (rec && strcmp(fake_jstr(rec, "s"), "d") == 0) {
+		const char *b = fake_jstr(rec, "b");
+		struct answer a = {(int)fake_jnum(rec, "st", 200),
 		                   arena_strdup(r->arena, b ? b : "{}")};
 		if (changed)
-			store_save(&st_state);
-		store_unlock(&st_state);
+			fake_store_save(&st_state);
+		fake_store_unlock(&st_state);
 		send_answer(r, &a);
 		return IDEM_DONE;
 	}
 	if (rec) {
 		if (changed)
-			store_save(&st_state);
-		store_unlock(&st_state);
+			fake_store_save(&st_state);
+		fake_store_unlock(&st_state);
 		reply_error(r, "IDEMPOTENT_REQUEST_PROCESSING", NULL);
 		return IDEM_DONE;
 	}
@@ -1215,9 +800,9 @@ static enum idem_res idem_begin(struct http_req *r, const char *api_key, char ha
 	cJSON_AddNumberToObject(rec, "t", (double)now);
 	cJSON_AddNumberToObject(rec, "pid", (double)getpid());
 	cJSON_AddItemToArray(idem_list(), rec);
-	cap_array(idem_list(), FT_MAX_IDEM);
-	store_save(&st_state);
-	store_unlock(&st_state);
+	fake_cap_array(idem_list(), FT_MAX_IDEM);
+	fake_store_save(&st_state);
+	fake_store_unlock(&st_state);
 	return IDEM_NEW;
 }
 
@@ -1229,7 +814,7 @@ static void idem_set(const char *hash, const struct answer *a, int64_t now)
 
 	cJSON_ArrayForEach(rec, list)
 	{
-		const char *h = jstr_of(rec, "h");
+		const char *h = fake_jstr(rec, "h");
 		if (h && strcmp(h, hash) == 0)
 			found = rec;
 	}
@@ -1243,11 +828,11 @@ static void idem_set(const char *hash, const struct answer *a, int64_t now)
 		cJSON_AddStringToObject(found, "h", hash);
 		cJSON_AddNumberToObject(found, "t", (double)now);
 		cJSON_AddItemToArray(list, found);
-		cap_array(list, FT_MAX_IDEM);
+		fake_cap_array(list, FT_MAX_IDEM);
 	}
-	jset_str(found, "s", "d");
-	jset_num(found, "st", a->status);
-	jset_str(found, "b", a->text);
+	fake_jset_str(found, "s", "d");
+	fake_jset_num(found, "st", a->status);
+	fake_jset_str(found, "b", a->text);
 }
 
 /* ---- webhooks --------------------------------------------------------------- */
@@ -1259,12 +844,12 @@ static void idem_set(const char *hash, const struct answer *a, int64_t now)
 
 static cJSON *deliveries(void)
 {
-	return jarr(st_hooks.root, "deliveries");
+	return fake_jarr(st_hooks.root, "deliveries");
 }
 
 static bool delivery_pending(const cJSON *d)
 {
-	const char *s = jstr_of(d, "state");
+	const char *s = fake_jstr(d, "state");
 	return s && strcmp(s, "pending") == 0;
 }
 
@@ -1273,7 +858,7 @@ static cJSON *delivery_find(int64_t id)
 	cJSON *d;
 	cJSON_ArrayForEach(d, deliveries())
 	{
-		if (jnum_of(d, "id", 0) == id)
+		if (fake_jnum(d, "id", 0) == id)
 			return d;
 	}
 	return NULL;
@@ -1295,19 +880,19 @@ static int64_t wh_enqueue(const cJSON *p, const char *url, int64_t now)
 	body = cJSON_PrintUnformatted(payload);
 	cJSON_Delete(payload);
 	memcpy(tid, "wh_", 3);
-	if (body == NULL || !tk_random_hex(tid + 3, 16) || !store_lock(&st_hooks)) {
+	if (body == NULL || !tk_random_hex(tid + 3, 16) || !fake_store_lock(&st_hooks)) {
 		cJSON_free(body);
 		return 0;
 	}
-	id = jnum_of(st_hooks.root, "seq", 0) + 1;
-	jset_num(st_hooks.root, "seq", id);
+	id = fake_jnum(st_hooks.root, "seq", 0) + 1;
+	fake_jset_num(st_hooks.root, "seq", id);
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "id", (double)id);
 	cJSON_AddStringToObject(d, "transmissionId", tid);
 	cJSON_AddStringToObject(d, "eventType", "PAYMENT_STATUS_CHANGED");
-	jset_str(d, "paymentKey", jstr_of(p, "paymentKey"));
-	jset_str(d, "orderId", jstr_of(p, "orderId"));
-	jset_str(d, "paymentStatus", jstr_of(p, "status"));
+	fake_jset_str(d, "paymentKey", fake_jstr(p, "paymentKey"));
+	fake_jset_str(d, "orderId", fake_jstr(p, "orderId"));
+	fake_jset_str(d, "paymentStatus", fake_jstr(p, "status"));
 	cJSON_AddStringToObject(d, "url", url);
 	cJSON_AddStringToObject(d, "body", body);
 	cJSON_AddStringToObject(d, "state", "pending");
@@ -1323,12 +908,12 @@ static int64_t wh_enqueue(const cJSON *p, const char *url, int64_t now)
 			cJSON_Delete(cJSON_DetachItemViaPointer(list, x));
 		x = next;
 	}
-	cap_array(list, FT_MAX_DELIVERIES);
-	store_save(&st_hooks);
-	store_unlock(&st_hooks);
+	fake_cap_array(list, FT_MAX_DELIVERIES);
+	fake_store_save(&st_hooks);
+	fake_store_unlock(&st_hooks);
 	cJSON_free(body);
-	log_event(LOG_INFO, "fake_toss_webhook_queued", "paymentKey", jstr_of(p, "paymentKey"),
-	          "status", jstr_of(p, "status"), "url", url, NULL);
+	log_event(LOG_INFO, "fake_toss_webhook_queued", "paymentKey", fake_jstr(p, "paymentKey"),
+	          "status", fake_jstr(p, "status"), "url", url, NULL);
 	return id;
 }
 
@@ -1337,7 +922,7 @@ static bool hooks_pending(void)
 	bool any = false;
 	cJSON *d;
 
-	if (!store_lock(&st_hooks))
+	if (!fake_store_lock(&st_hooks))
 		return false;
 	cJSON_ArrayForEach(d, deliveries())
 	{
@@ -1346,14 +931,14 @@ static bool hooks_pending(void)
 			break;
 		}
 	}
-	store_unlock(&st_hooks);
+	fake_store_unlock(&st_hooks);
 	return any;
 }
 
 static int deliver_lock_open(void)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/deliver.lock", g_dir);
+	snprintf(path, sizeof(path), "%s/deliver.lock", fake_dir());
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 
@@ -1416,7 +1001,7 @@ static void delivery_record(int64_t id, int64_t at, int64_t retried, long status
 	char iso[40];
 	int64_t delay = 0;
 
-	if (!store_lock(&st_hooks))
+	if (!fake_store_lock(&st_hooks))
 		return;
 	d = delivery_find(id); /* gone when evicted meanwhile */
 	if (d) {
@@ -1426,26 +1011,26 @@ static void delivery_record(int64_t id, int64_t at, int64_t retried, long status
 		cJSON_AddStringToObject(a, "at", iso);
 		cJSON_AddNumberToObject(a, "atMs", (double)at);
 		cJSON_AddNumberToObject(a, "httpStatus", (double)status);
-		jset_str(a, "error", err && *err ? err : NULL);
+		fake_jset_str(a, "error", err && *err ? err : NULL);
 		cJSON_AddNumberToObject(a, "ms", (double)took);
 		if (status == 200) {
-			jset_str(d, "state", "delivered");
+			fake_jset_str(d, "state", "delivered");
 		} else if (retried >= FT_WEBHOOK_RETRIES) {
-			jset_str(d, "state", "failed");
+			fake_jset_str(d, "state", "failed");
 		} else {
 			delay = k->retry_ms;
 			for (int64_t i = 0; i < retried; i++)
 				delay *= 4; /* ≤ 3.6e6 × 4^6: no overflow */
-			jset_num(d, "nextAttemptAtMs", tk_now_ms() + delay);
+			fake_jset_num(d, "nextAttemptAtMs", tk_now_ms() + delay);
 		}
 		if (delay)
 			cJSON_AddNumberToObject(a, "nextDelayMs", (double)delay);
 		else
 			cJSON_AddNullToObject(a, "nextDelayMs");
-		cJSON_AddItemToArray(jarr(d, "attempts"), a);
-		store_save(&st_hooks);
+		cJSON_AddItemToArray(fake_jarr(d, "attempts"), a);
+		fake_store_save(&st_hooks);
 	}
-	store_unlock(&st_hooks);
+	fake_store_unlock(&st_hooks);
 	log_msg(status == 200 ? LOG_INFO : LOG_WARN, "fake_toss_webhook_attempt",
 	        "delivery %lld retried %lld: %ld %s", (long long)id, (long long)retried, status,
 	        err && *err ? err : "");
@@ -1487,7 +1072,7 @@ static void __attribute__((noreturn)) deliverer_main(pid_t parent)
 
 		if (!knobs_effective(&k))
 			k = env_knobs;
-		if (!store_lock(&st_hooks))
+		if (!fake_store_lock(&st_hooks))
 			_exit(1);
 		now = tk_now_ms();
 		cJSON_ArrayForEach(d, deliveries())
@@ -1495,16 +1080,17 @@ static void __attribute__((noreturn)) deliverer_main(pid_t parent)
 			if (!delivery_pending(d))
 				continue;
 			pending = true;
-			if (jnum_of(d, "nextAttemptAtMs", 0) <= now && jstr_of(d, "url") &&
-			    jstr_of(d, "body")) {
-				id = jnum_of(d, "id", 0);
+			if (fake_jnum(d, "nextAttemptAtMs", 0) <= now && fake_jstr(d, "url") &&
+			    fake_jstr(d, "body")) {
+				id = fake_jnum(d, "id", 0);
 				retried = cJSON_GetArraySize(
 				    cJSON_GetObjectItemCaseSensitive(d, "attempts"));
-				url = strdup(jstr_of(d, "url"));
-				body = strdup(jstr_of(d, "body"));
+				url = strdup(fake_jstr(d, "url"));
+				body = strdup(fake_jstr(d, "body"));
 				snprintf(tid, sizeof(tid), "%s",
-				         jstr_of(d, "transmissionId") ? jstr_of(d, "transmissionId")
-				                                      : "");
+				         fake_jstr(d, "transmissionId")
+				             ? fake_jstr(d, "transmissionId")
+				             : "");
 				break;
 			}
 		}
@@ -1512,14 +1098,14 @@ static void __attribute__((noreturn)) deliverer_main(pid_t parent)
 			/* Released before the store: a delivery queued after this
 			 * look finds deliver.lock free and starts a new child. */
 			close(lock_fd);
-			store_unlock(&st_hooks);
+			fake_store_unlock(&st_hooks);
 			_exit(0);
 		}
-		store_unlock(&st_hooks);
+		fake_store_unlock(&st_hooks);
 		if (id == 0 || url == NULL || body == NULL) {
 			free(url);
 			free(body);
-			sleep_ms(FT_DELIVERER_POLL_MS);
+			fake_sleep_ms(FT_DELIVERER_POLL_MS);
 			continue;
 		}
 		t0 = tk_now_ms();
@@ -1585,7 +1171,7 @@ static void sweep(struct http_req *r, const struct knobs *k)
 		return;
 	g_last_sweep = now;
 	events = http_own(r, cJSON_CreateArray());
-	if (!store_lock(&st_state))
+	if (!fake_store_lock(&st_state))
 		return;
 	cJSON_ArrayForEach(rec, payments())
 	{
@@ -1593,8 +1179,8 @@ static void sweep(struct http_req *r, const struct knobs *k)
 	}
 	idem_find_purge("", now, &changed);
 	if (changed)
-		store_save(&st_state);
-	store_unlock(&st_state);
+		fake_store_save(&st_state);
+	fake_store_unlock(&st_state);
 	events_flush(events, k);
 }
 
@@ -1666,7 +1252,7 @@ static bool answer_payment(struct http_req *r, struct answer *a, const cJSON *re
 /* fail_next with "abort": the payment of a confirm ends ABORTED. */
 static bool abort_payment(const cJSON *body, const char *code, cJSON *events)
 {
-	const char *key = jstr_of(body, "paymentKey");
+	const char *key = fake_jstr(body, "paymentKey");
 	cJSON *rec = key ? pay_find(key) : NULL;
 
 	if (rec == NULL || strcmp(rec_status(rec), "IN_PROGRESS") != 0)
@@ -1699,10 +1285,10 @@ static void api_post(struct http_req *r, enum kind kind, op_fn op)
 	if (!knobs_take(kind, &f))
 		memset(&f, 0, sizeof(f));
 	if (f.delay_ms > 0)
-		sleep_ms(f.delay_ms);
+		fake_sleep_ms(f.delay_ms);
 	body = http_own(r, r->body_len ? cJSON_ParseWithLength(r->body, r->body_len) : NULL);
 	events = http_own(r, cJSON_CreateArray());
-	if (!store_lock(&st_state)) {
+	if (!fake_store_lock(&st_state)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return; /* the "in progress" record is dropped as abandoned later */
 	}
@@ -1724,8 +1310,8 @@ static void api_post(struct http_req *r, enum kind kind, op_fn op)
 		changed = true;
 	}
 	if (changed)
-		store_save(&st_state);
-	store_unlock(&st_state);
+		fake_store_save(&st_state);
+	fake_store_unlock(&st_state);
 	events_flush(events, &k);
 	send_answer(r, &a);
 }
@@ -1747,9 +1333,9 @@ static void api_get(struct http_req *r, op_fn op)
 	if (!knobs_take(KIND_GET, &f))
 		memset(&f, 0, sizeof(f));
 	if (f.delay_ms > 0)
-		sleep_ms(f.delay_ms);
+		fake_sleep_ms(f.delay_ms);
 	events = http_own(r, cJSON_CreateArray());
-	if (!store_lock(&st_state)) {
+	if (!fake_store_lock(&st_state)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
@@ -1761,8 +1347,8 @@ static void api_get(struct http_req *r, op_fn op)
 			answer_error_status(r, &a, f.status, f.code);
 	}
 	if (changed)
-		store_save(&st_state);
-	store_unlock(&st_state);
+		fake_store_save(&st_state);
+	fake_store_unlock(&st_state);
 	events_flush(events, &k);
 	send_answer(r, &a);
 }
@@ -1772,20 +1358,20 @@ static void api_get(struct http_req *r, op_fn op)
 static bool op_confirm(struct http_req *r, const cJSON *body, const struct knobs *k, int64_t now,
                        struct answer *a, cJSON *events)
 {
-	const char *key = jstr_of(body, "paymentKey"), *order_id = jstr_of(body, "orderId");
+	const char *key = fake_jstr(body, "paymentKey"), *order_id = fake_jstr(body, "orderId");
 	cJSON *rec, *paid;
 	int64_t amount;
 	bool changed;
 
 	if (!valid_payment_key(key) || !valid_order_id(order_id) ||
-	    !json_i64(cJSON_GetObjectItemCaseSensitive(body, "amount"), 1, FT_MAX_AMOUNT,
-	              &amount)) {
+	    !fake_json_i64(cJSON_GetObjectItemCaseSensitive(body, "amount"), 1, FT_MAX_AMOUNT,
+	                   &amount)) {
 		answer_error(r, a, "INVALID_REQUEST",
 		             "paymentKey, orderId(6~64자), amount(양의 정수)가 필요합니다.");
 		return false;
 	}
 	rec = pay_find(key);
-	if (rec == NULL || strcmp(jstr_of(rec_p(rec), "orderId"), order_id) != 0) {
+	if (rec == NULL || strcmp(fake_jstr(rec_p(rec), "orderId"), order_id) != 0) {
 		answer_error(r, a, "NOT_FOUND_PAYMENT", NULL);
 		return false;
 	}
@@ -1800,11 +1386,11 @@ static bool op_confirm(struct http_req *r, const cJSON *body, const struct knobs
 		return changed;
 	}
 	if (strcmp(rec_status(rec), "IN_PROGRESS") != 0 ||
-	    now - jnum_of(rec, "authMs", 0) > k->session_s * 1000) {
+	    now - fake_jnum(rec, "authMs", 0) > k->session_s * 1000) {
 		answer_error(r, a, "NOT_FOUND_PAYMENT_SESSION", NULL);
 		return changed;
 	}
-	if (amount != jnum_of(rec, "opened", -1)) {
+	if (amount != fake_jnum(rec, "opened", -1)) {
 		answer_error(r, a, "INVALID_REQUEST",
 		             "결제 금액이 결제창의 금액과 일치하지 않습니다.");
 		return changed;
@@ -1817,7 +1403,7 @@ static bool op_confirm(struct http_req *r, const cJSON *body, const struct knobs
 static bool op_cancel(struct http_req *r, const cJSON *body, const struct knobs *k, int64_t now,
                       struct answer *a, cJSON *events)
 {
-	const char *key = http_param(r, "payment_key"), *reason = jstr_of(body, "cancelReason");
+	const char *key = http_param(r, "payment_key"), *reason = fake_jstr(body, "cancelReason");
 	const cJSON *amt = cJSON_GetObjectItemCaseSensitive(body, "cancelAmount");
 	int64_t amount = 0, balance;
 	cJSON *rec;
@@ -1827,7 +1413,7 @@ static bool op_cancel(struct http_req *r, const cJSON *body, const struct knobs 
 		answer_error(r, a, "INVALID_REQUEST", "cancelReason 은 1~200자여야 합니다.");
 		return false;
 	}
-	if (amt && !cJSON_IsNull(amt) && !json_i64(amt, 1, FT_MAX_AMOUNT, &amount)) {
+	if (amt && !cJSON_IsNull(amt) && !fake_json_i64(amt, 1, FT_MAX_AMOUNT, &amount)) {
 		answer_error(r, a, "INVALID_REQUEST", "cancelAmount 는 양의 정수여야 합니다.");
 		return false;
 	}
@@ -1846,7 +1432,7 @@ static bool op_cancel(struct http_req *r, const cJSON *body, const struct knobs 
 		answer_error(r, a, "NOT_CANCELABLE_PAYMENT", NULL);
 		return changed;
 	}
-	balance = jnum_of(rec_p(rec), "balanceAmount", 0);
+	balance = fake_jnum(rec_p(rec), "balanceAmount", 0);
 	if (amount == 0)
 		amount = balance; /* omitted: all that is left */
 	if (amount > balance) {
@@ -1932,15 +1518,15 @@ static void redirect_fail(struct http_req *r, const char *fail_url, const char *
                           const char *order_id)
 {
 	reply_found(r, arena_printf(r->arena, "%s%scode=%s&message=%s&orderId=%s", fail_url,
-	                            query_sep(fail_url), url_enc(r->arena, code),
-	                            url_enc(r->arena, code_message(code)),
-	                            url_enc(r->arena, order_id)));
+	                            query_sep(fail_url), fake_url_enc(r->arena, code),
+	                            fake_url_enc(r->arena, code_message(code)),
+	                            fake_url_enc(r->arena, order_id)));
 }
 
 static void checkout_page(struct http_req *r, const cJSON *rec)
 {
 	const cJSON *p = rec_p(rec);
-	const char *key = jstr_of(p, "paymentKey"), *q = "";
+	const char *key = fake_jstr(p, "paymentKey"), *q = "";
 	char amount[32];
 	char *html;
 
@@ -1948,10 +1534,10 @@ static void checkout_page(struct http_req *r, const cJSON *rec)
 		const char *v = http_query(r, checkout_params[i]);
 		if (v)
 			q = arena_printf(r->arena, "%s%s=%s&", q, checkout_params[i],
-			                 url_enc_keep(r->arena, v, ":/@"));
+			                 fake_url_enc_keep(r->arena, v, ":/@"));
 	}
-	q = arena_printf(r->arena, "checkout?%spaymentKey=%s", q, url_enc(r->arena, key));
-	won(jnum_of(p, "totalAmount", 0), amount);
+	q = arena_printf(r->arena, "checkout?%spaymentKey=%s", q, fake_url_enc(r->arena, key));
+	fake_won(fake_jnum(p, "totalAmount", 0), amount);
 	html = arena_printf(
 	    r->arena,
 	    "<!doctype html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\">"
@@ -1969,10 +1555,11 @@ static void checkout_page(struct http_req *r, const cJSON *rec)
 	    "<a class=\"btn\" id=\"fail\" href=\"%s\">결제 취소</a>\n"
 	    "<p class=\"note\">테스트 결제창입니다. 실제로 결제되지 않습니다.</p>\n"
 	    "</body></html>\n",
-	    html_esc(r->arena, jstr_of(p, "orderName")), html_esc(r->arena, jstr_of(p, "orderId")),
-	    amount, html_esc(r->arena, arena_printf(r->arena, "%s&action=approve", q)),
-	    html_esc(r->arena, arena_printf(r->arena, "%s&action=fail", q)));
-	reply_html(r, 200, html);
+	    fake_html_esc(r->arena, fake_jstr(p, "orderName")),
+	    fake_html_esc(r->arena, fake_jstr(p, "orderId")), amount,
+	    fake_html_esc(r->arena, arena_printf(r->arena, "%s&action=approve", q)),
+	    fake_html_esc(r->arena, arena_printf(r->arena, "%s&action=fail", q)));
+	fake_reply_html(r, 200, html);
 }
 
 /* A checkout parameter problem: 400 INVALID_REQUEST naming it. */
@@ -2059,14 +1646,14 @@ static void h_checkout(struct http_req *r)
 		http_reply(r, 200, "text/html; charset=utf-8", "", 0);
 		return;
 	}
-	if (!store_lock(&st_state)) {
+	if (!fake_store_lock(&st_state)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	now = tk_now_ms();
 	rec = pay_find_order(order_id);
 	if (rec && status_paid(rec_status(rec))) {
-		store_unlock(&st_state);
+		fake_store_unlock(&st_state);
 		{
 			redirect_fail(r, fail_url, "DUPLICATED_ORDER_ID", order_id);
 			return;
@@ -2074,18 +1661,18 @@ static void h_checkout(struct http_req *r)
 	}
 	if (action == NULL) {
 		rec = pay_new(r, order_id, order_name, amount, now);
-		store_save(&st_state);
+		fake_store_save(&st_state);
 		checkout_page(r, rec);
-		store_unlock(&st_state);
+		fake_store_unlock(&st_state);
 		return;
 	}
 	/* approve: the page's own payment, or a new one at once */
 	if (key) {
 		bool changed;
 		rec = pay_find(key);
-		if (rec == NULL || strcmp(jstr_of(rec_p(rec), "orderId"), order_id) != 0 ||
-		    jnum_of(rec, "opened", -1) != amount) {
-			store_unlock(&st_state);
+		if (rec == NULL || strcmp(fake_jstr(rec_p(rec), "orderId"), order_id) != 0 ||
+		    fake_jnum(rec, "opened", -1) != amount) {
+			fake_store_unlock(&st_state);
 			{
 				checkout_invalid(r, "paymentKey");
 				return;
@@ -2095,8 +1682,8 @@ static void h_checkout(struct http_req *r)
 		if (strcmp(rec_status(rec), "READY") != 0 &&
 		    strcmp(rec_status(rec), "IN_PROGRESS") != 0) {
 			if (changed)
-				store_save(&st_state);
-			store_unlock(&st_state);
+				fake_store_save(&st_state);
+			fake_store_unlock(&st_state);
 			{
 				redirect_fail(r, fail_url, "PAY_PROCESS_ABORTED", order_id);
 				return;
@@ -2107,13 +1694,13 @@ static void h_checkout(struct http_req *r)
 	}
 	if (strcmp(rec_status(rec), "READY") == 0)
 		pay_authenticate(rec, now);
-	pkey = arena_strdup(r->arena, jstr_of(rec_p(rec), "paymentKey"));
-	store_save(&st_state);
-	store_unlock(&st_state);
+	pkey = arena_strdup(r->arena, fake_jstr(rec_p(rec), "paymentKey"));
+	fake_store_save(&st_state);
+	fake_store_unlock(&st_state);
 	reply_found(
 	    r, arena_printf(r->arena, "%s%spaymentType=NORMAL&orderId=%s&paymentKey=%s&amount=%lld",
-	                    success_url, query_sep(success_url), url_enc(r->arena, order_id),
-	                    url_enc(r->arena, pkey), (long long)amount));
+	                    success_url, query_sep(success_url), fake_url_enc(r->arena, order_id),
+	                    fake_url_enc(r->arena, pkey), (long long)amount));
 }
 
 static void h_receipt(struct http_req *r)
@@ -2125,39 +1712,36 @@ static void h_receipt(struct http_req *r)
 
 	if (!begin_or_reply(r, &k))
 		return;
-	if (!store_lock(&st_state)) {
+	if (!fake_store_lock(&st_state)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	rec = valid_payment_key(key) ? pay_find(key) : NULL;
 	if (rec == NULL) {
-		store_unlock(&st_state);
-		reply_html(r, 404,
-		           "<!doctype html>\n<html lang=\"ko\"><meta charset=\"utf-8\">"
-		           "<title>영수증</title><p>결제 정보를 찾을 수 없습니다.</p></html>\n");
+		fake_store_unlock(&st_state);
+		fake_reply_html(
+		    r, 404,
+		    "<!doctype html>\n<html lang=\"ko\"><meta charset=\"utf-8\">"
+		    "<title>영수증</title><p>결제 정보를 찾을 수 없습니다.</p></html>\n");
 		return;
 	}
 	p = http_own(r, cJSON_Duplicate(rec_p(rec), true));
-	store_unlock(&st_state);
-	won(jnum_of(p, "totalAmount", 0), amount);
-	won(jnum_of(p, "balanceAmount", 0), balance);
-	reply_html(r, 200,
-	           arena_printf(r->arena,
-	                        "<!doctype html>\n<html lang=\"ko\"><meta charset=\"utf-8\">"
-	                        "<title>카드 영수증 (테스트)</title>\n<h1>카드 영수증</h1>\n"
-	                        "<p>주문명: %s</p>\n<p>주문번호: %s</p>\n<p>결제 금액: %s원</p>\n"
-	                        "<p>취소 가능 금액: %s원</p>\n<p>상태: %s</p>\n</html>\n",
-	                        html_esc(r->arena, jstr_of(p, "orderName")),
-	                        html_esc(r->arena, jstr_of(p, "orderId")), amount, balance,
-	                        html_esc(r->arena, jstr_of(p, "status"))));
+	fake_store_unlock(&st_state);
+	fake_won(fake_jnum(p, "totalAmount", 0), amount);
+	fake_won(fake_jnum(p, "balanceAmount", 0), balance);
+	fake_reply_html(
+	    r, 200,
+	    arena_printf(r->arena,
+	                 "<!doctype html>\n<html lang=\"ko\"><meta charset=\"utf-8\">"
+	                 "<title>카드 영수증 (테스트)</title>\n<h1>카드 영수증</h1>\n"
+	                 "<p>주문명: %s</p>\n<p>주문번호: %s</p>\n<p>결제 금액: %s원</p>\n"
+	                 "<p>취소 가능 금액: %s원</p>\n<p>상태: %s</p>\n</html>\n",
+	                 fake_html_esc(r->arena, fake_jstr(p, "orderName")),
+	                 fake_html_esc(r->arena, fake_jstr(p, "orderId")), amount, balance,
+	                 fake_html_esc(r->arena, fake_jstr(p, "status"))));
 }
 
 /* ---- test controls ---------------------------------------------------------- */
-
-static void reply_obj(struct http_req *r, int status, cJSON *o)
-{
-	http_reply_json(r, status, http_own(r, o));
-}
 
 static cJSON *knobs_view(const struct knobs *k)
 {
@@ -2175,7 +1759,7 @@ static void control_reply(struct http_req *r)
 	struct knobs k;
 	cJSON *o = cJSON_CreateObject();
 
-	if (!knobs_effective(&k) || !store_lock(&st_knobs)) {
+	if (!knobs_effective(&k) || !fake_store_lock(&st_knobs)) {
 		cJSON_Delete(o);
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
@@ -2183,13 +1767,13 @@ static void control_reply(struct http_req *r)
 	cJSON_AddItemToObject(o, "settings", knobs_view(&k));
 	cJSON_AddItemToObject(o, "env", knobs_view(&env_knobs));
 	cJSON_AddItemToObject(o, "overrides",
-	                      cJSON_Duplicate(jobj(st_knobs.root, "overrides"), true));
+	                      cJSON_Duplicate(fake_jobj(st_knobs.root, "overrides"), true));
 	cJSON_AddItemToObject(o, "fail_next",
-	                      cJSON_Duplicate(jobj(st_knobs.root, "fail_next"), true));
+	                      cJSON_Duplicate(fake_jobj(st_knobs.root, "fail_next"), true));
 	cJSON_AddItemToObject(o, "delay_next",
-	                      cJSON_Duplicate(jobj(st_knobs.root, "delay_next"), true));
-	store_unlock(&st_knobs);
-	reply_obj(r, 200, o);
+	                      cJSON_Duplicate(fake_jobj(st_knobs.root, "delay_next"), true));
+	fake_store_unlock(&st_knobs);
+	fake_reply_obj(r, 200, o);
 }
 
 static void h_control_get(struct http_req *r)
@@ -2232,7 +1816,7 @@ static const char *control_fail(cJSON *root, const cJSON *spec)
 	cJSON_ArrayForEach(m, spec)
 	{
 		if (strcmp(m->string, "status") == 0) {
-			if (!json_i64(m, 400, 599, &status))
+			if (!fake_json_i64(m, 400, 599, &status))
 				return "fail_next.status 는 400~599 여야 합니다.";
 		} else if (strcmp(m->string, "code") == 0) {
 			if (!cJSON_IsString(m) || !valid_code(m->valuestring))
@@ -2242,7 +1826,7 @@ static const char *control_fail(cJSON *root, const cJSON *spec)
 			if (!cJSON_IsBool(m))
 				return "fail_next.after/abort 는 true/false 여야 합니다.";
 			*(strcmp(m->string, "after") == 0 ? &after : &abort_it) = cJSON_IsTrue(m);
-		} else if (kind_index(m->string) < 0 || !json_i64(m, 0, FT_MAX_FAULTS, &n)) {
+		} else if (kind_index(m->string) < 0 || !fake_json_i64(m, 0, FT_MAX_FAULTS, &n)) {
 			return "fail_next 의 항목은 confirm, cancel, get (0~1000 회), status, "
 			       "code, "
 			       "after, abort 입니다.";
@@ -2263,7 +1847,7 @@ static const char *control_fail(cJSON *root, const cJSON *spec)
 		cJSON_AddStringToObject(f, "code", code);
 		cJSON_AddBoolToObject(f, "after", after);
 		cJSON_AddBoolToObject(f, "abort", abort_it);
-		jset(jobj(root, "fail_next"), m->string, f);
+		fake_jset(fake_jobj(root, "fail_next"), m->string, f);
 	}
 	return NULL;
 }
@@ -2278,9 +1862,9 @@ static const char *control_delay(cJSON *root, const cJSON *spec)
 	cJSON_ArrayForEach(m, spec)
 	{
 		if (strcmp(m->string, "ms") == 0) {
-			if (!json_i64(m, 0, FT_MAX_DELAY_MS, &ms))
+			if (!fake_json_i64(m, 0, FT_MAX_DELAY_MS, &ms))
 				return "delay_next.ms 는 0~55000 이어야 합니다.";
-		} else if (kind_index(m->string) < 0 || !json_i64(m, 0, FT_MAX_FAULTS, &n)) {
+		} else if (kind_index(m->string) < 0 || !fake_json_i64(m, 0, FT_MAX_FAULTS, &n)) {
 			return "delay_next 의 항목은 confirm, cancel, get (0~1000 회), ms 입니다.";
 		}
 	}
@@ -2294,7 +1878,7 @@ static const char *control_delay(cJSON *root, const cJSON *spec)
 		f = cJSON_CreateObject();
 		cJSON_AddNumberToObject(f, "n", m->valuedouble);
 		cJSON_AddNumberToObject(f, "ms", (double)(ms < 0 ? 0 : ms));
-		jset(jobj(root, "delay_next"), m->string, f);
+		fake_jset(fake_jobj(root, "delay_next"), m->string, f);
 	}
 	return NULL;
 }
@@ -2302,7 +1886,7 @@ static const char *control_delay(cJSON *root, const cJSON *spec)
 /* One runtime override; null removes it. */
 static const char *control_override(cJSON *root, const cJSON *m)
 {
-	cJSON *o = jobj(root, "overrides");
+	cJSON *o = fake_jobj(root, "overrides");
 	int64_t n;
 
 	if (cJSON_IsNull(m)) {
@@ -2316,12 +1900,12 @@ static const char *control_override(cJSON *root, const cJSON *m)
 		if (!cJSON_IsBool(m))
 			return "auto_webhook 은 true/false 여야 합니다.";
 	} else if (strcmp(m->string, "retry_ms") == 0) {
-		if (!json_i64(m, 1, 3600000, &n))
+		if (!fake_json_i64(m, 1, 3600000, &n))
 			return "retry_ms 는 1~3600000 이어야 합니다.";
-	} else if (!json_i64(m, 1, 30 * 86400, &n)) {
+	} else if (!fake_json_i64(m, 1, 30 * 86400, &n)) {
 		return "session_s / window_s 는 1~2592000 이어야 합니다.";
 	}
-	jset(o, m->string, cJSON_Duplicate(m, true));
+	fake_jset(o, m->string, cJSON_Duplicate(m, true));
 	return NULL;
 }
 
@@ -2339,7 +1923,7 @@ static void h_control_post(struct http_req *r)
 		reply_error(r, "INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다.");
 		return;
 	}
-	if (!store_lock(&st_knobs)) {
+	if (!fake_store_lock(&st_knobs)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
@@ -2367,14 +1951,14 @@ static void h_control_post(struct http_req *r)
 	}
 	if (problem) {
 		cJSON_Delete(root);
-		store_unlock(&st_knobs);
+		fake_store_unlock(&st_knobs);
 		reply_error(r, "INVALID_REQUEST", problem);
 		return;
 	}
 	cJSON_Delete(st_knobs.root);
 	st_knobs.root = root;
-	store_save(&st_knobs);
-	store_unlock(&st_knobs);
+	fake_store_save(&st_knobs);
+	fake_store_unlock(&st_knobs);
 	log_event(LOG_INFO, "fake_toss_control", "body", r->body, NULL);
 	control_reply(r);
 }
@@ -2386,22 +1970,22 @@ static cJSON *delivery_view(const cJSON *d)
 	static const char *const strs[] = {"transmissionId", "eventType", "paymentKey", "orderId",
 	                                   "paymentStatus",  "url",       "state"};
 
-	cJSON_AddNumberToObject(v, "id", (double)jnum_of(d, "id", 0));
+	cJSON_AddNumberToObject(v, "id", (double)fake_jnum(d, "id", 0));
 	for (size_t i = 0; i < TK_ARRAY_LEN(strs); i++)
-		jset_str(v, strs[i], jstr_of(d, strs[i]));
-	iso_ms(jnum_of(d, "createdAtMs", 0), iso);
+		fake_jset_str(v, strs[i], fake_jstr(d, strs[i]));
+	iso_ms(fake_jnum(d, "createdAtMs", 0), iso);
 	cJSON_AddStringToObject(v, "createdAt", iso);
-	cJSON_AddNumberToObject(v, "createdAtMs", (double)jnum_of(d, "createdAtMs", 0));
+	cJSON_AddNumberToObject(v, "createdAtMs", (double)fake_jnum(d, "createdAtMs", 0));
 	if (delivery_pending(d))
 		cJSON_AddNumberToObject(v, "nextAttemptAtMs",
-		                        (double)jnum_of(d, "nextAttemptAtMs", 0));
+		                        (double)fake_jnum(d, "nextAttemptAtMs", 0));
 	else
 		cJSON_AddNullToObject(v, "nextAttemptAtMs");
 	cJSON_AddItemToObject(
 	    v, "attempts", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(d, "attempts"), true));
 	cJSON_AddItemToObject(v, "payload",
-	                      jstr_of(d, "body") ? cJSON_Parse(jstr_of(d, "body"))
-	                                         : cJSON_CreateNull());
+	                      fake_jstr(d, "body") ? cJSON_Parse(fake_jstr(d, "body"))
+	                                           : cJSON_CreateNull());
 	return v;
 }
 
@@ -2416,8 +2000,8 @@ static void h_send_webhook(struct http_req *r)
 	if (!begin_or_reply(r, &k))
 		return;
 	body = http_own(r, cJSON_ParseWithLength(r->body, r->body_len));
-	key = jstr_of(body, "paymentKey");
-	url = jstr_of(body, "url");
+	key = fake_jstr(body, "paymentKey");
+	url = fake_jstr(body, "url");
 	if (!valid_payment_key(key)) {
 		reply_error(r, "INVALID_REQUEST", "paymentKey 가 필요합니다.");
 		return;
@@ -2427,28 +2011,28 @@ static void h_send_webhook(struct http_req *r)
 		reply_error(r, "INVALID_REQUEST", "url 은 http(s) 절대 URL 이어야 합니다.");
 		return;
 	}
-	if (!store_lock(&st_state)) {
+	if (!fake_store_lock(&st_state)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	rec = pay_find(key);
 	p = rec ? http_own(r, cJSON_Duplicate(rec_p(rec), true)) : NULL;
-	store_unlock(&st_state);
+	fake_store_unlock(&st_state);
 	if (p == NULL) {
 		reply_error(r, "NOT_FOUND_PAYMENT", NULL);
 		return;
 	}
 	id = wh_enqueue(p, url ? url : k.webhook_url, tk_now_ms());
-	if (id == 0 || !store_lock(&st_hooks)) {
+	if (id == 0 || !fake_store_lock(&st_hooks)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	d = delivery_find(id);
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "delivery", d ? delivery_view(d) : cJSON_CreateNull());
-	store_unlock(&st_hooks);
+	fake_store_unlock(&st_hooks);
 	deliverer_kick();
-	reply_obj(r, 200, o);
+	fake_reply_obj(r, 200, o);
 }
 
 static void h_run_webhooks(struct http_req *r)
@@ -2459,24 +2043,24 @@ static void h_run_webhooks(struct http_req *r)
 
 	if (!begin_or_reply(r, &k))
 		return;
-	if (!store_lock(&st_hooks)) {
+	if (!fake_store_lock(&st_hooks)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	cJSON_ArrayForEach(d, deliveries())
 	{
 		if (delivery_pending(d)) {
-			jset_num(d, "nextAttemptAtMs", now);
+			fake_jset_num(d, "nextAttemptAtMs", now);
 			due++;
 		}
 	}
 	if (due)
-		store_save(&st_hooks);
-	store_unlock(&st_hooks);
+		fake_store_save(&st_hooks);
+	fake_store_unlock(&st_hooks);
 	deliverer_kick();
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "due", (double)due);
-	reply_obj(r, 200, o);
+	fake_reply_obj(r, 200, o);
 }
 
 /* ?limit= in 1..FT_MAX_LIST (default 100); false after answering 400. */
@@ -2500,23 +2084,23 @@ static void h_webhooks(struct http_req *r)
 
 	if (!begin_or_reply(r, &k) || !limit_or_reply(r, &limit))
 		return;
-	if (!store_lock(&st_hooks)) {
+	if (!fake_store_lock(&st_hooks)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	items = cJSON_CreateArray();
 	cJSON_ArrayForEach(d, deliveries())
 	{
-		const char *pk = jstr_of(d, "paymentKey");
+		const char *pk = fake_jstr(d, "paymentKey");
 		if (key && (pk == NULL || strcmp(pk, key) != 0))
 			continue;
 		cJSON_AddItemToArray(items, delivery_view(d));
 	}
-	store_unlock(&st_hooks);
-	cap_array(items, (int)limit); /* the newest ones */
+	fake_store_unlock(&st_hooks);
+	fake_cap_array(items, (int)limit); /* the newest ones */
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "items", items);
-	reply_obj(r, 200, o);
+	fake_reply_obj(r, 200, o);
 }
 
 static void h_receiver_post(struct http_req *r)
@@ -2533,7 +2117,7 @@ static void h_receiver_post(struct http_req *r)
 
 	if (!begin_or_reply(r, &k))
 		return;
-	if ((tag && !chars_ok(tag, 0, FT_MAX_TAG, "-_")) ||
+	if ((tag && !fake_chars_ok(tag, 0, FT_MAX_TAG, "-_")) ||
 	    (fail && !tk_parse_i64(fail, 0, 100, &fail_n)) ||
 	    (st && !tk_parse_i64(st, 400, 599, &status))) {
 		reply_error(r, "INVALID_REQUEST", "tag(≤64), fail(0~100), status(400~599)");
@@ -2545,24 +2129,24 @@ static void h_receiver_post(struct http_req *r)
 	body = cJSON_ParseWithLength(r->body, r->body_len);
 	e = cJSON_CreateObject();
 	cJSON_AddNumberToObject(e, "atMs", (double)tk_now_ms());
-	jset_str(e, "tag", tag);
-	jset_str(e, "transmissionId", tid && strlen(tid) <= 128 ? tid : NULL);
-	jset_str(e, "transmissionTime", ttime && strlen(ttime) <= 64 ? ttime : NULL);
+	fake_jset_str(e, "tag", tag);
+	fake_jset_str(e, "transmissionId", tid && strlen(tid) <= 128 ? tid : NULL);
+	fake_jset_str(e, "transmissionTime", ttime && strlen(ttime) <= 64 ? ttime : NULL);
 	cJSON_AddNumberToObject(e, "retriedCount", (double)retried);
 	cJSON_AddNumberToObject(e, "answered", answer);
 	cJSON_AddItemToObject(e, "body", body ? body : cJSON_CreateNull());
-	if (!store_lock(&st_hooks)) {
+	if (!fake_store_lock(&st_hooks)) {
 		cJSON_Delete(e);
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
-	cJSON_AddItemToArray(jarr(st_hooks.root, "received"), e);
-	cap_array(jarr(st_hooks.root, "received"), FT_MAX_RECEIVED);
-	store_save(&st_hooks);
-	store_unlock(&st_hooks);
+	cJSON_AddItemToArray(fake_jarr(st_hooks.root, "received"), e);
+	fake_cap_array(fake_jarr(st_hooks.root, "received"), FT_MAX_RECEIVED);
+	fake_store_save(&st_hooks);
+	fake_store_unlock(&st_hooks);
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", answer == 200);
-	reply_obj(r, answer, o);
+	fake_reply_obj(r, answer, o);
 }
 
 static void h_receiver_get(struct http_req *r)
@@ -2574,23 +2158,23 @@ static void h_receiver_get(struct http_req *r)
 
 	if (!begin_or_reply(r, &k) || !limit_or_reply(r, &limit))
 		return;
-	if (!store_lock(&st_hooks)) {
+	if (!fake_store_lock(&st_hooks)) {
 		reply_error(r, "FAILED_INTERNAL_SYSTEM_PROCESSING", NULL);
 		return;
 	}
 	items = cJSON_CreateArray();
-	cJSON_ArrayForEach(e, jarr(st_hooks.root, "received"))
+	cJSON_ArrayForEach(e, fake_jarr(st_hooks.root, "received"))
 	{
-		const char *t = jstr_of(e, "tag");
+		const char *t = fake_jstr(e, "tag");
 		if (tag && (t == NULL || strcmp(t, tag) != 0))
 			continue;
 		cJSON_AddItemToArray(items, cJSON_Duplicate(e, true));
 	}
-	store_unlock(&st_hooks);
-	cap_array(items, (int)limit);
+	fake_store_unlock(&st_hooks);
+	fake_cap_array(items, (int)limit);
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "items", items);
-	reply_obj(r, 200, o);
+	fake_reply_obj(r, 200, o);
 }
 
 static void h_health(struct http_req *r)
@@ -2604,7 +2188,7 @@ static void h_health(struct http_req *r)
 	cJSON_AddStringToObject(o, "status", "ok");
 	cJSON_AddStringToObject(o, "family", "fake_toss");
 	cJSON_AddStringToObject(o, "version", TK_VERSION);
-	reply_obj(r, 200, o);
+	fake_reply_obj(r, 200, o);
 }
 
 /* ---- routes ----------------------------------------------------------------- */
