@@ -4,6 +4,7 @@
 #include "app.h"
 #include "event.h"
 #include "notice.h"
+#include "notify.h"
 #include "orders.h"
 #include "product.h"
 #include "quota.h"
@@ -41,6 +42,8 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{id}/orders/export", orders_export, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/orders/{oid}", orders_get, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_POST, "events/{id}/orders/{oid}/refund", orders_refund, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_POST, "events/{id}/orders/{oid}/notifications/{nid}/resend", notify_resend, PERM_MANAGER,
+     SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/activity", activity_list_event, PERM_MANAGER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/entrance/stats", scan_stats, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/entrance/logs", scan_logs, PERM_VIEWER, SCOPE_PATH_ID},

@@ -221,8 +221,8 @@ static enum alimtalk_outcome answer(const char *text, struct alimtalk_result *re
 	cJSON *root = text ? cJSON_Parse(text) : NULL;
 	const cJSON *hdr = cJSON_GetObjectItemCaseSensitive(root, "header");
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-	const cJSON *r0 =
-	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(msg, "sendResults"), 0);
+	const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(msg, "sendResults"),
+	                                     0);
 	enum alimtalk_outcome o = ALIMTALK_TRANSIENT;
 
 	if (!cJSON_IsObject(hdr)) {

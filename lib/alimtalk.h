@@ -21,10 +21,10 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#define ALIMTALK_CODE_MAX 64         /* templateCode */
-#define ALIMTALK_TEXT_MAX 1000       /* characters of a message (Kakao's limit) */
-#define ALIMTALK_FILE_MAX 8192       /* bytes of a template file */
-#define ALIMTALK_VAR_MAX 64          /* bytes of a #{name} */
+#define ALIMTALK_CODE_MAX 64          /* templateCode */
+#define ALIMTALK_TEXT_MAX 1000        /* characters of a message (Kakao's limit) */
+#define ALIMTALK_FILE_MAX 8192        /* bytes of a template file */
+#define ALIMTALK_VAR_MAX 64           /* bytes of a #{name} */
 #define ALIMTALK_BODY_MAX (64 * 1024) /* largest answer read */
 
 /* Kakao's per-recipient result codes the system acts on. */

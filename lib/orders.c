@@ -103,7 +103,11 @@ static struct db_stmt q_list = DB_STMT(
 	"   WHERE t.order_id = o.id), '[]')," \
 	" 'notifications', COALESCE((SELECT json_agg(json_build_object('id', n.id," \
 	"   'channel', n.channel, 'template_code', n.template_code, 'recipient', n.recipient," \
-	"   'status', n.status, 'attempts', n.attempts, 'last_error', n.last_error," \
+	"   'status', CASE n.status WHEN 'sending' THEN 'pending' WHEN 'dead' THEN 'failed'" \
+	"     ELSE n.status END, 'attempts', n.attempts, 'last_error', n.last_error," \
+	"   'provider_request_id', n.provider_request_id," \
+	"   'provider_result_code', n.provider_result_code, 'provider_result', n.provider_result," \
+	"   'next_attempt_at', iso(n.next_attempt_at), 'resends', n.resends," \
 	"   'sent_at', iso(n.sent_at), 'created_at', iso(n.created_at)) ORDER BY n.id)" \
 	"   FROM notifications n WHERE n.order_id = o.id), '[]')," \
 	" 'history', COALESCE((SELECT json_agg(json_build_object('id', l.id," \
@@ -429,10 +433,12 @@ static struct db_stmt q_payment_update = DB_STMT(
 
 static struct db_stmt q_notify = DB_STMT(
     "INSERT INTO notifications (event_id, order_id, channel, template_code, recipient, params)"
-    " SELECT o.event_id, o.id, 'alimtalk', 'REFUND', o.customer_phone,"
-    "   jsonb_build_object('name', o.customer_name, 'orderNumber', o.order_number,"
-    "     'amount', $2::text, 'tickets', $3::text, 'url', $4::text)"
-    " FROM orders o WHERE o.id = $1",
+    " SELECT o.event_id, o.id, 'alimtalk',"
+    "   CASE WHEN o.status = 'refunded' THEN 'REFUND' ELSE 'REFUND_PARTIAL' END, o.customer_phone,"
+    "   jsonb_build_object('name', o.customer_name, 'orderNumber', o.order_number, 'event', "
+    "e.title,"
+    "     'amount', to_char($2::bigint, 'FM999,999,999,990'), 'tickets', $3::text, 'url', $4::text)"
+    " FROM orders o JOIN events e ON e.id = o.event_id WHERE o.id = $1",
     4);
 
 struct refund_in {

@@ -65,8 +65,10 @@ void orders_list(struct http_req *r);
  * tickets:[{id, code, order_item_id, product_id, product_name, status
  *           (valid|used|refunded|void), visit_date, used_at, used_gate,
  *           refunded_at}],
- * notifications:[{id, channel, template_code, recipient, status, attempts,
- *                 last_error, sent_at, created_at}],
+ * notifications:[{id, channel, template_code, recipient, status
+ *                 (pending|sent|resent_sms|failed), attempts, last_error,
+ *                 provider_request_id, provider_result_code, provider_result,
+ *                 next_attempt_at, resends, sent_at, created_at}],
  * history:[activity entries about the order (target "order", id), oldest
  *          first: {id, admin_id, admin_username, level, action, summary, ip,
  *          request_id, created_at}]}}.
@@ -138,7 +140,8 @@ void orders_get(struct http_req *r);
  * order_items.refunded_qty, quota_usage.sold lowered by units ×
  * product_quota_units for each (quota, visit date of per_day quotas), the
  * order → refunded (every unit refunded) or partially_refunded, the payment's
- * status and balance as Toss reports them, a notification (template REFUND)
+ * status and balance as Toss reports them, a notification (template REFUND,
+ * or REFUND_PARTIAL while part of the order stays)
  * and the activity entry "order.refund". After COMMIT the units go back to
  * the Redis counters (stock_add; a failure there is drift that reconcile
  * repairs). If PostgreSQL fails after Toss cancelled, the answer is 500/503

@@ -156,8 +156,11 @@ static struct db_stmt q_ticket_insert = DB_STMT(
 static struct db_stmt q_notify = DB_STMT(
     "INSERT INTO notifications (event_id, order_id, channel, template_code, recipient, params)"
     " SELECT o.event_id, o.id, 'alimtalk', 'TICKET_CONFIRM', o.customer_phone,"
-    "   jsonb_build_object('name', o.customer_name, 'orderNumber', o.order_number, 'url', $2::text)"
-    " FROM orders o WHERE o.id = $1",
+    "   jsonb_build_object('name', o.customer_name, 'orderNumber', o.order_number, 'url', $2::text,"
+    "     'event', e.title, 'visitDate', COALESCE(o.visit_date::text, '관람 기간 중 하루'),"
+    "     'tickets', (SELECT string_agg(p.name || ' ' || oi.qty || '매', ', ' ORDER BY oi.id)"
+    "       FROM order_items oi JOIN products p ON p.id = oi.product_id WHERE oi.order_id = o.id))"
+    " FROM orders o JOIN events e ON e.id = o.event_id WHERE o.id = $1",
     2);
 
 /* The system's own entries (admin NULL); audit_log needs an admin's request. */

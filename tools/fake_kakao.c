@@ -138,7 +138,8 @@ static bool send_parse_or_reply(struct http_req *r, struct send_req *s)
 	s->idem = http_header(r, "X-NC-API-IDEMPOTENCY-KEY");
 	if (s->idem == NULL)
 		s->idem = "";
-	if (strlen(s->idem) > FK_MAX_IDEM_KEY || !fake_chars_ok(s->idem, 0, FK_MAX_IDEM_KEY, "-_.:")) {
+	if (strlen(s->idem) > FK_MAX_IDEM_KEY ||
+	    !fake_chars_ok(s->idem, 0, FK_MAX_IDEM_KEY, "-_.:")) {
 		reply_header(r, 200, -2000, "Invalid X-NC-API-IDEMPOTENCY-KEY");
 		return false;
 	}
@@ -222,8 +223,8 @@ static void new_request_id(int64_t now, char out[32])
 {
 	struct tm tm;
 	fake_seoul_tm(now, &tm);
-	snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec);
 	fake_random_b62(out + 14, 10);
 }
 
@@ -264,14 +265,16 @@ static cJSON *send_one(struct http_req *r, const struct send_req *s, const char 
 	                  cJSON_GetObjectItemCaseSensitive(rcp, "templateParameter"), &text,
 	                  &missing) != ALIMTALK_OK) {
 		code = ALIMTALK_RESULT_MISMATCH;
-		msg = arena_printf(r->arena, "Message does not match the template (#{%s})", missing);
+		msg = arena_printf(r->arena, "Message does not match the template (#{%s})",
+		                   missing);
 		log_event(LOG_WARN, "fake_kakao_mismatch", "template", s->code, "variable", missing,
 		          NULL);
 	} else if (forced) {
 		code = forced;
 		msg = "Failed to send by KakaoTalk (forced)";
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rs, "isResend"))) {
-			bool lms = (rtype && strcmp(rtype, "LMS") == 0) || strlen(text) > FK_SMS_BYTES;
+			bool lms = (rtype && strcmp(rtype, "LMS") == 0) ||
+			           strlen(text) > FK_SMS_BYTES;
 			channel = lms ? "lms" : "sms";
 			resend = "RSC04";
 		}
@@ -286,7 +289,8 @@ static cJSON *send_one(struct http_req *r, const struct send_req *s, const char 
 	cJSON_AddStringToObject(res, "resultMessage", msg);
 	cJSON_AddStringToObject(res, "resendStatus", code == 0 ? "RSC01" : resend);
 	if (strcmp(resend, "RSC04") == 0)
-		cJSON_AddStringToObject(res, "resendType", strcmp(channel, "lms") == 0 ? "LMS" : "SMS");
+		cJSON_AddStringToObject(res, "resendType",
+		                        strcmp(channel, "lms") == 0 ? "LMS" : "SMS");
 	return res;
 }
 
@@ -335,8 +339,9 @@ static void h_send(struct http_req *r)
 	{
 		cJSON *f = cJSON_GetArrayItem(faults, seq);
 		seq++;
-		cJSON_AddItemToArray(results, send_one(r, &s, tmpl, rcp, cJSON_IsObject(f) ? f : NULL,
-		                                       seq, request_id, now));
+		cJSON_AddItemToArray(
+		    results,
+		    send_one(r, &s, tmpl, rcp, cJSON_IsObject(f) ? f : NULL, seq, request_id, now));
 	}
 	fake_store_save(&st_state);
 	fake_store_unlock(&st_state);

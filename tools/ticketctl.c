@@ -8,7 +8,9 @@
  *   ticketctl reconcile [--event CODE]  Redis stock counters := capacity − sold − live holds
  *   ticketctl flush [--event CODE]     write pending orders still queued behind their holds
  *   ticketctl worker                   the daemon: writes queued pending orders, sweeps
- *                                      expired holds, reconciles, until SIGTERM
+ *                                      expired holds, reconciles, sends the Alimtalk
+ *                                      outbox, until SIGTERM
+ *   ticketctl send-outbox [--once]     send the due outbox rows (--once: one pass)
  *
  * Settings come from the environment (TICKET_PG …); when TICKET_VAR names a
  * stack directory with an env file, that file is read first.
@@ -19,6 +21,7 @@
 #include "db.h"
 #include "kv.h"
 #include "log.h"
+#include "outbox.h"
 #include "payment.h"
 #include "pending.h"
 #include "perm.h"
@@ -46,7 +49,8 @@ static int usage(void)
 	      "       ticketctl reconcile [--event CODE]\n"
 	      "       ticketctl flush [--event CODE]\n"
 	      "       ticketctl worker\n"
-	      "       ticketctl explain-figures --event CODE\n",
+	      "       ticketctl explain-figures --event CODE\n"
+	      "       ticketctl send-outbox [--once]\n",
 	      stderr);
 	return 2;
 }
@@ -540,6 +544,58 @@ static void on_worker_signal(int sig)
 	worker_stop = 1;
 }
 
+/* One sender pass; logs what it did. False when PostgreSQL failed. */
+static bool outbox_pass(struct arena *a)
+{
+	struct outbox_stats st;
+	enum db_err e = outbox_send_due(a, &st);
+
+	if (e != DB_OK) {
+		log_event(LOG_WARN, "outbox_failed", NULL);
+		return false;
+	}
+	if (st.claimed > 0)
+		log_event(LOG_INFO, "outbox_sent", "claimed", arena_printf(a, "%zu", st.claimed),
+		          "sent", arena_printf(a, "%zu", st.sent), "resent_sms",
+		          arena_printf(a, "%zu", st.resent), "failed",
+		          arena_printf(a, "%zu", st.failed), "retry",
+		          arena_printf(a, "%zu", st.retry), NULL);
+	return true;
+}
+
+/* send-outbox: passes until nothing is due (--once: a single pass); tests
+ * run it instead of the daemon. Prints the totals. */
+static int cmd_send_outbox(int argc, char **argv)
+{
+	struct arena *a = arena_new();
+	struct outbox_stats st, sum = {0};
+	bool once = argc >= 1 && strcmp(argv[0], "--once") == 0;
+	int rc = 0;
+
+	if (argc > 1 || (argc == 1 && !once))
+		return usage();
+	db_init(cfg.pg);
+	for (;;) {
+		if (outbox_send_due(a, &st) != DB_OK) {
+			fprintf(stderr, "ticketctl: send-outbox failed (PostgreSQL unreachable)\n");
+			rc = 1;
+			break;
+		}
+		sum.claimed += st.claimed;
+		sum.sent += st.sent;
+		sum.resent += st.resent;
+		sum.failed += st.failed;
+		sum.retry += st.retry;
+		arena_reset(a);
+		if (once || st.claimed == 0)
+			break;
+	}
+	printf("claimed %zu sent %zu resent_sms %zu failed %zu retry %zu\n", sum.claimed, sum.sent,
+	       sum.resent, sum.failed, sum.retry);
+	arena_free(a);
+	return rc;
+}
+
 /* The daemon. Correctness never depends on it (holds expire lazily in the
  * hold script); it keeps PostgreSQL's pending orders and Redis tidy and
  * repairs any drift. */
@@ -547,7 +603,7 @@ static int cmd_worker(void)
 {
 	struct arena *a = arena_new();
 	struct sigaction sa;
-	int64_t last_reconcile = 0, interval_ms = 5000;
+	int64_t last_reconcile = 0, last_sweep = 0, interval_ms = 5000;
 	const char *iv = config_get("TICKET_RECONCILE_MS");
 
 	if (iv && !tk_parse_i64(iv, 200, 3600000, &interval_ms))
@@ -561,7 +617,15 @@ static int cmd_worker(void)
 	log_event(LOG_INFO, "daemon_start", NULL);
 	while (!worker_stop) {
 		size_t expired = 0, events = 0;
-		struct timespec ts = {1, 0};
+		int64_t pause = outbox_interval_ms();
+		struct timespec ts = {(time_t)(pause / 1000), (long)(pause % 1000) * 1000000L};
+		outbox_pass(a);
+		if (tk_now_ms() - last_sweep < 1000) {
+			arena_reset(a);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		last_sweep = tk_now_ms();
 		{
 			size_t written = 0;
 			if (pending_write_late(a, &written) == DB_DOWN)
@@ -628,5 +692,7 @@ int main(int argc, char **argv)
 		return cmd_worker();
 	if (strcmp(argv[1], "explain-figures") == 0)
 		return cmd_explain_figures(argc - 2, argv + 2);
+	if (strcmp(argv[1], "send-outbox") == 0)
+		return cmd_send_outbox(argc - 2, argv + 2);
 	return usage();
 }

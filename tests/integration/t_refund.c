@@ -305,7 +305,7 @@ START_TEST(partial_then_the_rest)
 	                           rf_oid(&c)),
 	                 strf("10000:done:%s:%lld:1", v.last_tx, c.manager_id));
 	ck_assert_int_eq(tdb_count("SELECT count(*) FROM notifications WHERE order_id = $1"
-	                           " AND template_code = 'REFUND'",
+	                           " AND template_code = 'REFUND_PARTIAL'",
 	                           rf_oid(&c)),
 	                 1);
 	ck_assert_int_eq(tdb_count("SELECT count(*) FROM activity_log WHERE target_type = 'order'"
