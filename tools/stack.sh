@@ -772,6 +772,9 @@ pool_workers() {
 	var=TICKET_WORKERS_$(upper "$1")
 	if is_fake "$1"; then
 		n=${!var:-1}
+		# fake_kakao keeps its state in files only: a second worker answers
+		# _inbox while the first sleeps through a delayed send (_fail delayMs).
+		[ "$1" = fake_kakao ] && n=${!var:-2}
 	else
 		local def=3
 		[ "$1" = public ] && def=$DEF_PUBLIC_WORKERS
