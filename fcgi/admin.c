@@ -3,6 +3,7 @@
 #include "activity.h"
 #include "app.h"
 #include "event.h"
+#include "invitation.h"
 #include "notice.h"
 #include "notify.h"
 #include "orders.h"
@@ -49,6 +50,12 @@ static const struct route routes[] = {
     {HTTP_GET, "events/{id}/entrance/logs", scan_logs, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/dashboard", sales_dashboard, PERM_VIEWER, SCOPE_PATH_ID},
     {HTTP_GET, "events/{id}/stats/sales", sales_stats, PERM_VIEWER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/invitations", invitation_list, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_POST, "events/{id}/invitations", invitation_create, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/invitations/{bid}", invitation_get, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_DELETE, "events/{id}/invitations/{bid}", invitation_revoke, PERM_MANAGER, SCOPE_PATH_ID},
+    {HTTP_GET, "events/{id}/invitations/{bid}/claims/export", invitation_export, PERM_MANAGER,
+     SCOPE_PATH_ID},
 };
 
 static const struct app_family family = {

@@ -2,6 +2,7 @@
 #include "app.h"
 #include "booking.h"
 #include "event.h"
+#include "invitation.h"
 #include "notice.h"
 #include "order.h"
 #include "queue.h"
@@ -23,11 +24,14 @@ static const struct route routes[] = {
     {HTTP_POST, "events/{code}/queue", queue_join, PERM_PUBLIC, SCOPE_NONE},
     {HTTP_GET, "events/{code}/queue/{queue_id}", queue_poll, PERM_PUBLIC, SCOPE_NONE},
     {HTTP_DELETE, "events/{code}/queue/{queue_id}", queue_leave, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_GET, "invitations/{token}", invitation_public_get, PERM_PUBLIC, SCOPE_NONE},
+    {HTTP_POST, "invitations/{token}/claims", invitation_claim, PERM_PUBLIC, SCOPE_NONE},
 };
 
 /* The public family writes holds (pending orders), never money: a crash may
  * lose the last few holds, which then simply expire, so its commits do not
- * wait for the disk. Payments commit synchronously in their own family. */
+ * wait for the disk. Payments commit synchronously in their own family;
+ * invitation claims (tickets) set synchronous_commit on for their own. */
 static const struct app_family family = {
     .name = "public",
     .prefix = "/fcgi/public/",

@@ -36,6 +36,8 @@ static const struct msg_entry errors[] = {
      "Several orders match this phone number; choose one by its order number."},
     {"QUEUE_DISABLED", 409, "이 전시는 대기열을 사용하지 않습니다.",
      "This exhibition has no waiting room."},
+    {"ALREADY_CLAIMED", 409, "이미 이 초대권을 받으셨습니다.",
+     "This phone number has already claimed from this invitation."},
     {"TOO_LARGE", 413, "요청 본문이 너무 큽니다.", "The request body is too large."},
     {"UNSUPPORTED_MEDIA_TYPE", 415, "Content-Type은 application/json이어야 합니다.",
      "Content-Type must be application/json."},

@@ -509,6 +509,33 @@ static size_t lines_from(const PGresult *res, struct stock_line *lines)
 	return n;
 }
 
+enum payment_err payment_sell_free(struct arena *a, int64_t order_id, int64_t event_id,
+                                   const char *number, struct stock_line *lines, size_t *n_lines,
+                                   size_t *tickets)
+{
+	struct order o = {.id = order_id, .event_id = event_id, .number = number};
+	const char *oid = db_param_i64(a, order_id);
+	PGresult *res;
+	enum db_err e;
+
+	*n_lines = 0;
+	*tickets = 0;
+	if ((e = db_exec(a, &q_lines, (const char *[]){oid}, &res)) != DB_OK)
+		return PAYMENT_DB;
+	for (int i = 0; i < db_rows(res); i++) {
+		const char *quota = db_str(res, i, "quota_id"), *date = db_str(res, i, "date");
+		PGresult *t;
+		if (db_exec(a, &q_usage_row, (const char *[]){quota, date}, NULL) != DB_OK ||
+		    db_exec(a, &q_usage_take, (const char *[]){quota, date, db_str(res, i, "n")},
+		            &t) != DB_OK)
+			return PAYMENT_DB;
+		if (db_rows(t) != 1)
+			return PAYMENT_SOLD_OUT;
+	}
+	*n_lines = lines_from(res, lines);
+	return issue_tickets(a, &o, tickets) == DB_OK ? PAYMENT_OK : PAYMENT_DB;
+}
+
 static enum commit_res commit_once(struct arena *a, const struct payment_ctx *c,
                                    const struct toss_payment *p, struct order *o,
                                    struct stock_line *lines, size_t *n_lines)

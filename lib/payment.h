@@ -76,6 +76,17 @@ struct payment_outcome {
 	char toss_message[256];
 };
 
+/* Inside the caller's transaction, for an order written with its items and
+ * no payment (an invitation claim, amount 0): takes its units from
+ * quota_usage with the commit's guard (sold + qty <= capacity, in quota
+ * order) and issues its signed tickets. PAYMENT_OK (lines: what it took,
+ * for Redis; tickets: how many), PAYMENT_SOLD_OUT when a quota refused, or
+ * PAYMENT_DB; on either failure the caller rolls back. */
+struct stock_line;
+enum payment_err payment_sell_free(struct arena *a, int64_t order_id, int64_t event_id,
+                                   const char *number, struct stock_line *lines, size_t *n_lines,
+                                   size_t *tickets);
+
 /* The success redirect's and POST confirm's work: checks amount against
  * the order, records the attempt, confirms with Toss (Idempotency-Key =
  * orderId; once more on a retryable answer; settled by GET when the answer
