@@ -13,6 +13,7 @@
 #include "log.h"
 #include "payment.h"
 #include "perm.h"
+#include "reconcile.h"
 #include "stock.h"
 #include "tk.h"
 
@@ -526,16 +527,27 @@ static bool claim_hold_or_reply(struct http_req *r, struct claim *c)
 	random_token(c->hold, sizeof(c->hold));
 	se = stock_hold(r->arena, c->event_id, c->hold, c->lines, c->n_lines, INV_HOLD_MS, NULL,
 	                &held);
+	if (se == STOCK_UNINIT) {
+		/* Counters not built yet or lost: rebuild from PostgreSQL, retry once
+		 * (as a reservation does). */
+		if (reconcile_event(r->arena, c->event_id, NULL) != RECONCILE_OK) {
+			http_reply_error(r, "UNAVAILABLE", NULL);
+			return false;
+		}
+		se = stock_hold(r->arena, c->event_id, c->hold, c->lines, c->n_lines, INV_HOLD_MS,
+		                NULL, &held);
+	}
 	if (se == STOCK_SOLD_OUT) {
 		http_reply_error(r, "SOLD_OUT", NULL);
 		return false;
 	}
-	/* Redis without counters (flushed) or down: PostgreSQL's guard still
-	 * decides; reconcile rebuilds the counters from what it sold. */
-	c->held = se == STOCK_OK;
-	if (!c->held)
-		log_event(LOG_WARN, "invitation_hold_skipped", "result", db_param_i64(r->arena, se),
+	if (se != STOCK_OK) {
+		log_event(LOG_WARN, "invitation_hold_failed", "result", db_param_i64(r->arena, se),
 		          NULL);
+		http_reply_error(r, "UNAVAILABLE", NULL);
+		return false;
+	}
+	c->held = true;
 	return true;
 }
 
