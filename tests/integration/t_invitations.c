@@ -396,6 +396,40 @@ START_TEST(the_quota_caps_a_larger_batch)
 }
 END_TEST
 
+struct iv_flood {
+	size_t limited, other;
+	char first_odd[300];
+};
+
+static void flood_make(size_t i, struct bk_call *call, void *ctx)
+{
+	(void)ctx;
+	call->method = "POST";
+	call->path = "/fcgi/public/invitations/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/claims";
+	call->body = strf("{\"name\":\"x\",\"phone\":\"%s\"}", iv_phone(5000 + (unsigned)i));
+}
+
+static void flood_done(size_t i, const resp_t *r, void *ctx)
+{
+	struct iv_flood *f = ctx;
+	(void)i;
+	if (r->status == 429 && strcmp(err_code(r), "RATE_LIMITED") == 0)
+		f->limited++;
+	else if (!(r->status == 404 && strcmp(err_code(r), "NOT_FOUND") == 0) && f->other++ == 0)
+		snprintf(f->first_odd, sizeof(f->first_odd), "%ld %s", r->status, resp_snippet(r));
+}
+
+/* Last: it spends this address's claim allowance for a few seconds. */
+START_TEST(claims_are_rate_limited)
+{
+	struct iv_flood f = {0};
+
+	bk_multi_run(&(struct bk_multi){400, 20, flood_make, flood_done, &f});
+	ck_assert_msg(f.other == 0, "unexpected answers: %s", f.first_odd);
+	ck_assert_msg(f.limited > 0, "400 claims at once, none answered 429 RATE_LIMITED");
+}
+END_TEST
+
 static Suite *invitations_suite(void)
 {
 	Suite *s = suite_create("invitations");
@@ -406,6 +440,7 @@ static Suite *invitations_suite(void)
 	tcase_add_test(tc, revoke_stops_the_link_keeps_the_tickets);
 	tcase_add_test(tc, twenty_at_once_get_exactly_the_batch);
 	tcase_add_test(tc, the_quota_caps_a_larger_batch);
+	tcase_add_test(tc, claims_are_rate_limited);
 	suite_add_tcase(s, tc);
 	return s;
 }
