@@ -128,15 +128,14 @@ static enum db_err send_row(struct arena *a, const PGresult *rows, int i, struct
 {
 	const char *id = db_str(rows, i, "id"), *code = db_str(rows, i, "template_code");
 	const char *to = db_str(rows, i, "recipient");
-	int64_t attempts = db_i64(rows, i, "attempts");
+	int64_t attempts = db_i64(rows, i, "attempts"), resends = db_i64(rows, i, "resends");
+	/* A manager's resend is a new message: a key of its own. */
+	const char *key = resends ? arena_printf(a, "%s-r%lld", id, (long long)resends) : id;
 	cJSON *params = cJSON_Parse(db_str(rows, i, "params"));
 	struct alimtalk_result res;
 	enum alimtalk_outcome o;
 	struct verdict v;
 	enum db_err e;
-
-	int64_t resends = db_i64(rows, i, "resends");
-	const char *key = resends ? arena_printf(a, "%s-r%lld", id, (long long)resends) : id;
 
 	o = alimtalk_send(a, key, code, to, params, &res);
 	cJSON_Delete(params);

@@ -13,9 +13,11 @@
  *               an error —, an unknown template, no fallback), or still
  *               failing after the last retry; last_error says why
  *   pending     a 5xx or timeout: tried again after the backoff
- * Two senders never send one row at once, and a sender killed mid-send
- * leaves the row to be sent again with the same key after the lease, which
- * the provider refuses as a repeat: no duplicate message.
+ * The idempotency key is the row id ('<id>-r<n>' after a manager's n-th
+ * resend, which is a new message). Two senders never send one row at once,
+ * and a sender killed mid-send leaves the row to be sent again with the
+ * same key after the lease, which the provider refuses as a repeat: no
+ * duplicate message.
  *
  * Settings (environment):
  *   TICKET_OUTBOX_BACKOFF_MS  retry delays, comma-separated

@@ -47,6 +47,93 @@ const char *fake_dir(void)
 	return g_dir;
 }
 
+/* ---- append-only logs ------------------------------------------------------ */
+
+static void log_path(const char *name, const char *suffix, char *out, size_t cap)
+{
+	if (snprintf(out, cap, "%s/%s%s", g_dir, name, suffix) >= (int)cap)
+		out[0] = '\0';
+}
+
+bool fake_log_append(const char *name, const cJSON *obj, long max_bytes)
+{
+	char path[PATH_MAX], old[PATH_MAX], lock[PATH_MAX];
+	char *line = cJSON_PrintUnformatted(obj);
+	struct stat sb;
+	bool ok = false;
+	int lfd = -1, fd = -1;
+	size_t n;
+
+	log_path(name, ".jsonl", path, sizeof(path));
+	log_path(name, ".1.jsonl", old, sizeof(old));
+	log_path(name, ".jsonl.lock", lock, sizeof(lock));
+	if (line == NULL || !path[0] || !old[0] || !lock[0])
+		goto out;
+	n = strlen(line);
+	line[n] = '\n'; /* replaces the NUL: written as one line */
+	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	while (flock(lfd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			goto out;
+	if (stat(path, &sb) == 0 && sb.st_size > max_bytes && rename(path, old) != 0)
+		goto out;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	ok = write(fd, line, n + 1) == (ssize_t)(n + 1);
+out:
+	if (!ok)
+		log_msg(LOG_ERROR, "fake_log_append", "%s: %s", name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd); /* releases the flock */
+	cJSON_free(line);
+	return ok;
+}
+
+static void log_each_file(const char *path, void (*fn)(const cJSON *, void *), void *ctx)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (f == NULL)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		cJSON *o = cJSON_Parse(line);
+		if (cJSON_IsObject(o))
+			fn(o, ctx);
+		cJSON_Delete(o);
+	}
+	free(line);
+	fclose(f);
+}
+
+void fake_log_each(const char *name, void (*fn)(const cJSON *obj, void *ctx), void *ctx)
+{
+	char path[PATH_MAX];
+
+	log_path(name, ".1.jsonl", path, sizeof(path));
+	if (path[0])
+		log_each_file(path, fn, ctx);
+	log_path(name, ".jsonl", path, sizeof(path));
+	if (path[0])
+		log_each_file(path, fn, ctx);
+}
+
+void fake_log_clear(const char *name)
+{
+	char path[PATH_MAX];
+
+	log_path(name, ".1.jsonl", path, sizeof(path));
+	if (path[0])
+		unlink(path);
+	log_path(name, ".jsonl", path, sizeof(path));
+	if (path[0])
+		unlink(path);
+}
+
 cJSON *fake_fault_take(struct fake_store *knobs, const char *group, const char *key)
 {
 	cJSON *f, *copy = NULL;

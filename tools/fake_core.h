@@ -102,6 +102,21 @@ void fake_store_unlock(struct fake_store *s);
  * reloads from the disk, so memory never runs ahead of it for long. */
 bool fake_store_save(struct fake_store *s);
 
+/* ---- append-only logs ---- */
+
+/* <dir>/<name>.jsonl: one JSON object a line, appended whole (O_APPEND,
+ * one write, under the log's flock) so concurrent workers never interleave.
+ * Past max_bytes the file becomes <name>.1.jsonl (the previous one goes),
+ * so a log holds between max_bytes and twice that. For what grows with
+ * every request (deliveries): appending costs the same however long the
+ * log is, where a store would be rewritten whole. */
+bool fake_log_append(const char *name, const cJSON *obj, long max_bytes);
+/* Calls fn on every object of the log, oldest first (the rotated file,
+ * then the current one); lines that do not parse are skipped. */
+void fake_log_each(const char *name, void (*fn)(const cJSON *obj, void *ctx), void *ctx);
+/* Removes both files of the log. */
+void fake_log_clear(const char *name);
+
 /* ---- counted faults ---- */
 
 /* Consumes one use of the fault root[group][key] ({"n":N,…}) of the knobs

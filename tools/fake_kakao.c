@@ -43,8 +43,10 @@
  *   POST _reset   forget deliveries, keys and faults.
  *
  * Persistence, under $TICKET_VAR/fake-kakao/ (tools/fake_core.h): state.json
- * (inbox, idempotency keys, call counts) and knobs.json (faults); both
- * survive restarts. Capped (FK_MAX_*): the oldest entries go first.
+ * (idempotency keys, call counts), knobs.json (faults) and the append-only
+ * inbox.jsonl (deliveries: appending costs the same however full it is);
+ * all survive restarts. Capped (FK_MAX_*, FK_INBOX_BYTES): the oldest
+ * entries go first.
  */
 #include "alimtalk.h"
 #include "app.h"
@@ -61,10 +63,10 @@
 
 /* ---- limits ----------------------------------------------------------------- */
 
-#define FK_MAX_INBOX 5000      /* kept deliveries, all numbers */
-#define FK_MAX_IDEM 5000       /* kept idempotency keys */
-#define FK_MAX_NUMBERS 5000    /* numbers with a call count */
-#define FK_MAX_RECIPIENTS 1000 /* recipientList of one call */
+#define FK_INBOX_BYTES (8L << 20) /* inbox.jsonl rotates past this (kept: up to twice) */
+#define FK_MAX_IDEM 5000          /* kept idempotency keys */
+#define FK_MAX_NUMBERS 5000       /* numbers with a call count */
+#define FK_MAX_RECIPIENTS 1000    /* recipientList of one call */
 #define FK_MAX_IDEM_KEY 200
 #define FK_MAX_SENDER_KEY 40
 #define FK_MAX_FAULTS 1000
@@ -165,10 +167,10 @@ static bool send_parse_or_reply(struct http_req *r, struct send_req *s)
 }
 
 /* The faults for each recipient, in list order (an array of objects or
- * nulls); counts the call against each number. */
+ * nulls). */
 static cJSON *send_faults(const struct send_req *s)
 {
-	cJSON *faults = cJSON_CreateArray(), *calls;
+	cJSON *faults = cJSON_CreateArray();
 	const cJSON *rcp;
 
 	cJSON_ArrayForEach(rcp, s->list)
@@ -176,46 +178,49 @@ static cJSON *send_faults(const struct send_req *s)
 		cJSON *f = fake_fault_take(&st_knobs, "fail", fake_jstr(rcp, "recipientNo"));
 		cJSON_AddItemToArray(faults, f ? f : cJSON_CreateNull());
 	}
-	if (fake_store_lock(&st_state)) {
-		calls = fake_jobj(st_state.root, "calls");
-		cJSON_ArrayForEach(rcp, s->list)
-		{
-			const char *no = fake_jstr(rcp, "recipientNo");
-			fake_jset_num(calls, no, fake_jnum(calls, no, 0) + 1);
-		}
-		while (cJSON_GetArraySize(calls) > FK_MAX_NUMBERS)
-			cJSON_DeleteItemFromArray(calls, 0);
-		fake_store_save(&st_state);
-		fake_store_unlock(&st_state);
-	}
 	return faults;
 }
 
-/* Records the idempotency key; false when it was seen in the last 10
- * minutes (the caller answers -1005). Keys older than that go. */
-static bool idem_record(const char *key, int64_t now)
-{
-	cJSON *keys, *k, *next;
-	bool fresh = true;
+enum admit { ADMIT_OK, ADMIT_FORCED, ADMIT_REPEAT, ADMIT_BROKEN };
 
-	if (!*key || !fake_store_lock(&st_state))
-		return true;
+/* One state update per call: counts the call against each number, then,
+ * unless a forced 5xx answers it (its key is not kept, so a retry goes
+ * through), records the idempotency key: ADMIT_REPEAT when it was seen in
+ * the last 10 minutes. Keys older than that go. */
+static enum admit send_admit(const struct send_req *s, bool forced, int64_t now)
+{
+	cJSON *calls, *keys, *k, *next;
+	const cJSON *rcp;
+	enum admit res = ADMIT_OK;
+
+	if (!fake_store_lock(&st_state))
+		return ADMIT_BROKEN;
+	calls = fake_jobj(st_state.root, "calls");
+	cJSON_ArrayForEach(rcp, s->list)
+	{
+		const char *no = fake_jstr(rcp, "recipientNo");
+		fake_jset_num(calls, no, fake_jnum(calls, no, 0) + 1);
+	}
+	while (cJSON_GetArraySize(calls) > FK_MAX_NUMBERS)
+		cJSON_DeleteItemFromArray(calls, 0);
 	keys = fake_jobj(st_state.root, "idem");
 	for (k = keys->child; k; k = next) {
 		next = k->next;
 		if (!cJSON_IsNumber(k) || now - (int64_t)k->valuedouble > FK_IDEM_TTL_MS)
 			cJSON_Delete(cJSON_DetachItemViaPointer(keys, k));
 	}
-	if (cJSON_GetObjectItemCaseSensitive(keys, key)) {
-		fresh = false;
-	} else {
-		fake_jset_num(keys, key, now);
+	if (forced) {
+		res = ADMIT_FORCED;
+	} else if (*s->idem && cJSON_GetObjectItemCaseSensitive(keys, s->idem)) {
+		res = ADMIT_REPEAT;
+	} else if (*s->idem) {
+		fake_jset_num(keys, s->idem, now);
 		while (cJSON_GetArraySize(keys) > FK_MAX_IDEM)
 			cJSON_DeleteItemFromArray(keys, 0);
-		fake_store_save(&st_state);
 	}
+	fake_store_save(&st_state);
 	fake_store_unlock(&st_state);
-	return fresh;
+	return res;
 }
 
 /* "20261121100000" + 10 random characters, like NHN's request ids. */
@@ -228,11 +233,11 @@ static void new_request_id(int64_t now, char out[32])
 	fake_random_b62(out + 14, 10);
 }
 
-/* Adds one delivery to the inbox (state locked). */
+/* Adds one delivery to the inbox. */
 static void inbox_add(const char *no, const char *code, const char *content, const char *channel,
                       const char *request_id, const char *idem, int64_t now)
 {
-	cJSON *inbox = fake_jarr(st_state.root, "inbox"), *m = cJSON_CreateObject();
+	cJSON *m = cJSON_CreateObject();
 	char at[40];
 
 	fake_seoul_ms(now, "+09:00", at);
@@ -243,11 +248,11 @@ static void inbox_add(const char *no, const char *code, const char *content, con
 	cJSON_AddStringToObject(m, "requestedAt", at);
 	cJSON_AddStringToObject(m, "requestId", request_id);
 	cJSON_AddStringToObject(m, "idempotencyKey", idem);
-	cJSON_AddItemToArray(inbox, m);
-	fake_cap_array(inbox, FK_MAX_INBOX);
+	fake_log_append("inbox", m, FK_INBOX_BYTES);
+	cJSON_Delete(m);
 }
 
-/* One recipient's result (state locked): delivers unless the text does not
+/* One recipient's result: delivers unless the text does not
  * match or a forced code stops it. */
 static cJSON *send_one(struct http_req *r, const struct send_req *s, const char *tmpl,
                        const cJSON *rcp, const cJSON *fault, int seq, const char *request_id,
@@ -309,13 +314,15 @@ static void h_send(struct http_req *r)
 	faults = http_own(r, send_faults(&s));
 	f0 = cJSON_GetArrayItem(faults, 0);
 	status = fake_jnum(f0, "resultCode", 0);
-	if (status >= 500 && status <= 599) {
+	switch (send_admit(&s, status >= 500 && status <= 599, now)) {
+	case ADMIT_OK: break;
+	case ADMIT_FORCED:
 		reply_header(r, (int)status, -9999, "Internal server error (forced)");
 		return;
-	}
-	if (!idem_record(s.idem, now)) {
+	case ADMIT_REPEAT:
 		reply_header(r, 200, ALIMTALK_DUPLICATE, "Duplicated request (idempotency key)");
 		return;
+	case ADMIT_BROKEN: reply_header(r, 500, -9999, "state unusable"); return;
 	}
 	if ((delay = fake_jnum(f0, "delayMs", 0)) > 0)
 		fake_sleep_ms(delay);
@@ -323,13 +330,9 @@ static void h_send(struct http_req *r)
 		reply_header(r, 200, -3003, "Template not found");
 		return;
 	}
-	if (!fake_store_lock(&st_state)) {
-		reply_header(r, 500, -9999, "state unusable");
-		return;
-	}
 	now = tk_now_ms();
 	new_request_id(now, request_id);
-	o = cJSON_CreateObject();
+	o = http_own(r, cJSON_CreateObject());
 	cJSON_AddItemToObject(o, "header", header(0, "SUCCESS"));
 	msg = cJSON_AddObjectToObject(o, "message");
 	cJSON_AddStringToObject(msg, "requestId", request_id);
@@ -343,22 +346,32 @@ static void h_send(struct http_req *r)
 		    results,
 		    send_one(r, &s, tmpl, rcp, cJSON_IsObject(f) ? f : NULL, seq, request_id, now));
 	}
-	fake_store_save(&st_state);
-	fake_store_unlock(&st_state);
-	fake_reply_obj(r, 200, o);
+	http_reply_json(r, 200, o);
 }
 
 /* ---- test controls -------------------------------------------------------------- */
 
+struct inbox_filter {
+	const char *no;
+	cJSON *items;
+};
+
+static void inbox_pick(const cJSON *m, void *ctx)
+{
+	struct inbox_filter *f = ctx;
+	const char *no = fake_jstr(m, "recipientNo");
+	if (no && strcmp(no, f->no) == 0)
+		cJSON_AddItemToArray(f->items, cJSON_Duplicate(m, true));
+}
+
 static void h_inbox(struct http_req *r)
 {
-	const char *no = http_query(r, "recipientNo");
-	cJSON *o, *items;
-	const cJSON *m;
+	struct inbox_filter f = {http_query(r, "recipientNo"), NULL};
+	cJSON *o;
 
 	if (!begin_or_reply(r))
 		return;
-	if (!valid_number(no)) {
+	if (!valid_number(f.no)) {
 		reply_header(r, 400, -2000, "recipientNo: 8-15 digits");
 		return;
 	}
@@ -366,18 +379,13 @@ static void h_inbox(struct http_req *r)
 		reply_header(r, 500, -9999, "state unusable");
 		return;
 	}
-	o = cJSON_CreateObject();
-	items = cJSON_AddArrayToObject(o, "items");
-	cJSON_ArrayForEach(m, fake_jarr(st_state.root, "inbox"))
-	{
-		const char *mno = fake_jstr(m, "recipientNo");
-		if (mno && strcmp(mno, no) == 0)
-			cJSON_AddItemToArray(items, cJSON_Duplicate(m, true));
-	}
+	o = http_own(r, cJSON_CreateObject());
 	cJSON_AddNumberToObject(o, "calls",
-	                        (double)fake_jnum(fake_jobj(st_state.root, "calls"), no, 0));
+	                        (double)fake_jnum(fake_jobj(st_state.root, "calls"), f.no, 0));
 	fake_store_unlock(&st_state);
-	fake_reply_obj(r, 200, o);
+	f.items = cJSON_AddArrayToObject(o, "items");
+	fake_log_each("inbox", inbox_pick, &f);
+	http_reply_json(r, 200, o);
 }
 
 /* {"recipientNo","resultCode"?,"count"?,"delayMs"?}: NULL or the problem. */
@@ -448,6 +456,7 @@ static void h_reset(struct http_req *r)
 		return;
 	reset_store(&st_state);
 	reset_store(&st_knobs);
+	fake_log_clear("inbox");
 	reply_header(r, 200, 0, "SUCCESS");
 }
 
