@@ -8,6 +8,7 @@
 #include "log.h"
 #include "tk.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -132,6 +133,67 @@ void fake_log_clear(const char *name)
 	log_path(name, ".jsonl", path, sizeof(path));
 	if (path[0])
 		unlink(path);
+}
+
+/* ---- one-time keys --------------------------------------------------------- */
+
+#define FAKE_ONCE_SWEEP_EVERY 1000 /* calls of a process between sweeps */
+
+/* Removes records older than ttl_ms (all when ttl_ms < 0). */
+static void once_sweep(const char *dir, int64_t ttl_ms)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat sb;
+		if (e->d_name[0] == '.')
+			continue;
+		if (ttl_ms < 0 || (fstatat(dirfd(d), e->d_name, &sb, 0) == 0 &&
+		                   (int64_t)(now - sb.st_mtime) * 1000 > ttl_ms))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+enum fake_once fake_once(const char *name, const char *key, int64_t ttl_ms)
+{
+	static unsigned calls;
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s/%s", g_dir, name) >= (int)sizeof(dir) ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path) ||
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST))
+		goto fail;
+	if (++calls % FAKE_ONCE_SWEEP_EVERY == 0)
+		once_sweep(dir, ttl_ms);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return FAKE_ONCE_NEW;
+	}
+	if (errno != EEXIST || stat(path, &sb) != 0)
+		goto fail;
+	if ((int64_t)(time(NULL) - sb.st_mtime) * 1000 <= ttl_ms)
+		return FAKE_ONCE_SEEN;
+	if (utimensat(AT_FDCWD, path, NULL, 0) != 0)
+		goto fail;
+	return FAKE_ONCE_NEW;
+fail:
+	log_msg(LOG_ERROR, "fake_once", "%s/%s: %s", name, key, strerror(errno));
+	return FAKE_ONCE_ERROR;
+}
+
+void fake_once_clear(const char *name)
+{
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s/%s", g_dir, name) < (int)sizeof(dir))
+		once_sweep(dir, -1);
 }
 
 cJSON *fake_fault_take(struct fake_store *knobs, const char *group, const char *key)

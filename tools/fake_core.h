@@ -117,6 +117,20 @@ void fake_log_each(const char *name, void (*fn)(const cJSON *obj, void *ctx), vo
 /* Removes both files of the log. */
 void fake_log_clear(const char *name);
 
+/* ---- one-time keys ---- */
+
+enum fake_once { FAKE_ONCE_NEW, FAKE_ONCE_SEEN, FAKE_ONCE_ERROR };
+
+/* Records key (a safe file name: the caller validates it) in <dir>/<name>/
+ * as one empty file made with O_EXCL, so concurrent workers agree at no
+ * cost that grows with the number of keys: FAKE_ONCE_NEW the first time,
+ * or when the key's record is older than ttl_ms (renewed); FAKE_ONCE_SEEN
+ * within ttl_ms; FAKE_ONCE_ERROR (logged) when the directory is unusable.
+ * Now and then records older than ttl_ms are removed. */
+enum fake_once fake_once(const char *name, const char *key, int64_t ttl_ms);
+/* Removes every record of <dir>/<name>/. */
+void fake_once_clear(const char *name);
+
 /* ---- counted faults ---- */
 
 /* Consumes one use of the fault root[group][key] ({"n":N,…}) of the knobs

@@ -42,11 +42,11 @@
  *        timeout.
  *   POST _reset   forget deliveries, keys and faults.
  *
- * Persistence, under $TICKET_VAR/fake-kakao/ (tools/fake_core.h): state.json
- * (idempotency keys, call counts), knobs.json (faults) and the append-only
- * inbox.jsonl (deliveries: appending costs the same however full it is);
- * all survive restarts. Capped (FK_MAX_*, FK_INBOX_BYTES): the oldest
- * entries go first.
+ * Persistence, under $TICKET_VAR/fake-kakao/ (tools/fake_core.h): knobs.json
+ * (faults), the append-only inbox.jsonl (deliveries) and calls.jsonl (one
+ * line per number a send named), and idem/ (one file per idempotency key);
+ * all survive restarts, and none costs more per request as it fills. The
+ * logs rotate (FK_*_BYTES): the oldest entries go first.
  */
 #include "alimtalk.h"
 #include "app.h"
@@ -64,8 +64,7 @@
 /* ---- limits ----------------------------------------------------------------- */
 
 #define FK_INBOX_BYTES (8L << 20) /* inbox.jsonl rotates past this (kept: up to twice) */
-#define FK_MAX_IDEM 5000          /* kept idempotency keys */
-#define FK_MAX_NUMBERS 5000       /* numbers with a call count */
+#define FK_LOG_BYTES (4L << 20)   /* calls.jsonl likewise */
 #define FK_MAX_RECIPIENTS 1000    /* recipientList of one call */
 #define FK_MAX_IDEM_KEY 200
 #define FK_MAX_SENDER_KEY 40
@@ -74,7 +73,6 @@
 #define FK_IDEM_TTL_MS (10LL * 60 * 1000)
 #define FK_SMS_BYTES 90 /* longer fallbacks go as LMS */
 
-static struct fake_store st_state = FAKE_STORE("state");
 static struct fake_store st_knobs = FAKE_STORE("knobs");
 
 /* ---- replies ---------------------------------------------------------------- */
@@ -141,7 +139,7 @@ static bool send_parse_or_reply(struct http_req *r, struct send_req *s)
 	if (s->idem == NULL)
 		s->idem = "";
 	if (strlen(s->idem) > FK_MAX_IDEM_KEY ||
-	    !fake_chars_ok(s->idem, 0, FK_MAX_IDEM_KEY, "-_.:")) {
+	    !fake_chars_ok(s->idem, 0, FK_MAX_IDEM_KEY, "-_:")) {
 		reply_header(r, 200, -2000, "Invalid X-NC-API-IDEMPOTENCY-KEY");
 		return false;
 	}
@@ -181,46 +179,18 @@ static cJSON *send_faults(const struct send_req *s)
 	return faults;
 }
 
-enum admit { ADMIT_OK, ADMIT_FORCED, ADMIT_REPEAT, ADMIT_BROKEN };
-
-/* One state update per call: counts the call against each number, then,
- * unless a forced 5xx answers it (its key is not kept, so a retry goes
- * through), records the idempotency key: ADMIT_REPEAT when it was seen in
- * the last 10 minutes. Keys older than that go. */
-static enum admit send_admit(const struct send_req *s, bool forced, int64_t now)
+/* Counts the call against each number it names (calls.jsonl). */
+static void count_calls(const struct send_req *s)
 {
-	cJSON *calls, *keys, *k, *next;
 	const cJSON *rcp;
-	enum admit res = ADMIT_OK;
 
-	if (!fake_store_lock(&st_state))
-		return ADMIT_BROKEN;
-	calls = fake_jobj(st_state.root, "calls");
 	cJSON_ArrayForEach(rcp, s->list)
 	{
-		const char *no = fake_jstr(rcp, "recipientNo");
-		fake_jset_num(calls, no, fake_jnum(calls, no, 0) + 1);
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "recipientNo", fake_jstr(rcp, "recipientNo"));
+		fake_log_append("calls", c, FK_LOG_BYTES);
+		cJSON_Delete(c);
 	}
-	while (cJSON_GetArraySize(calls) > FK_MAX_NUMBERS)
-		cJSON_DeleteItemFromArray(calls, 0);
-	keys = fake_jobj(st_state.root, "idem");
-	for (k = keys->child; k; k = next) {
-		next = k->next;
-		if (!cJSON_IsNumber(k) || now - (int64_t)k->valuedouble > FK_IDEM_TTL_MS)
-			cJSON_Delete(cJSON_DetachItemViaPointer(keys, k));
-	}
-	if (forced) {
-		res = ADMIT_FORCED;
-	} else if (*s->idem && cJSON_GetObjectItemCaseSensitive(keys, s->idem)) {
-		res = ADMIT_REPEAT;
-	} else if (*s->idem) {
-		fake_jset_num(keys, s->idem, now);
-		while (cJSON_GetArraySize(keys) > FK_MAX_IDEM)
-			cJSON_DeleteItemFromArray(keys, 0);
-	}
-	fake_store_save(&st_state);
-	fake_store_unlock(&st_state);
-	return res;
 }
 
 /* "20261121100000" + 10 random characters, like NHN's request ids. */
@@ -314,15 +284,18 @@ static void h_send(struct http_req *r)
 	faults = http_own(r, send_faults(&s));
 	f0 = cJSON_GetArrayItem(faults, 0);
 	status = fake_jnum(f0, "resultCode", 0);
-	switch (send_admit(&s, status >= 500 && status <= 599, now)) {
-	case ADMIT_OK: break;
-	case ADMIT_FORCED:
+	count_calls(&s);
+	/* A forced 5xx keeps no key: the retry goes through. */
+	if (status >= 500 && status <= 599) {
 		reply_header(r, (int)status, -9999, "Internal server error (forced)");
 		return;
-	case ADMIT_REPEAT:
+	}
+	switch (*s.idem ? fake_once("idem", s.idem, FK_IDEM_TTL_MS) : FAKE_ONCE_NEW) {
+	case FAKE_ONCE_NEW: break;
+	case FAKE_ONCE_SEEN:
 		reply_header(r, 200, ALIMTALK_DUPLICATE, "Duplicated request (idempotency key)");
 		return;
-	case ADMIT_BROKEN: reply_header(r, 500, -9999, "state unusable"); return;
+	case FAKE_ONCE_ERROR: reply_header(r, 500, -9999, "state unusable"); return;
 	}
 	if ((delay = fake_jnum(f0, "delayMs", 0)) > 0)
 		fake_sleep_ms(delay);
@@ -354,6 +327,7 @@ static void h_send(struct http_req *r)
 struct inbox_filter {
 	const char *no;
 	cJSON *items;
+	int64_t calls;
 };
 
 static void inbox_pick(const cJSON *m, void *ctx)
@@ -364,9 +338,17 @@ static void inbox_pick(const cJSON *m, void *ctx)
 		cJSON_AddItemToArray(f->items, cJSON_Duplicate(m, true));
 }
 
+static void calls_pick(const cJSON *c, void *ctx)
+{
+	struct inbox_filter *f = ctx;
+	const char *no = fake_jstr(c, "recipientNo");
+	if (no && strcmp(no, f->no) == 0)
+		f->calls++;
+}
+
 static void h_inbox(struct http_req *r)
 {
-	struct inbox_filter f = {http_query(r, "recipientNo"), NULL};
+	struct inbox_filter f = {http_query(r, "recipientNo"), NULL, 0};
 	cJSON *o;
 
 	if (!begin_or_reply(r))
@@ -375,16 +357,11 @@ static void h_inbox(struct http_req *r)
 		reply_header(r, 400, -2000, "recipientNo: 8-15 digits");
 		return;
 	}
-	if (!fake_store_lock(&st_state)) {
-		reply_header(r, 500, -9999, "state unusable");
-		return;
-	}
 	o = http_own(r, cJSON_CreateObject());
-	cJSON_AddNumberToObject(o, "calls",
-	                        (double)fake_jnum(fake_jobj(st_state.root, "calls"), f.no, 0));
-	fake_store_unlock(&st_state);
 	f.items = cJSON_AddArrayToObject(o, "items");
 	fake_log_each("inbox", inbox_pick, &f);
+	fake_log_each("calls", calls_pick, &f);
+	cJSON_AddNumberToObject(o, "calls", (double)f.calls);
 	http_reply_json(r, 200, o);
 }
 
@@ -454,9 +431,10 @@ static void h_reset(struct http_req *r)
 {
 	if (!begin_or_reply(r))
 		return;
-	reset_store(&st_state);
 	reset_store(&st_knobs);
 	fake_log_clear("inbox");
+	fake_log_clear("calls");
+	fake_once_clear("idem");
 	reply_header(r, 200, 0, "SUCCESS");
 }
 
