@@ -16,6 +16,7 @@
 #define OUTBOX_LEASE_MS 60000
 #define OUTBOX_BATCH 100
 #define OUTBOX_INTERVAL_MS 1000
+#define OUTBOX_BUDGET_MS 2000
 #define OUTBOX_REASON_MAX 900 /* characters of last_error (the column allows 1000) */
 
 static const int64_t default_backoff[] = {10000, 60000, 300000, 1800000, 7200000};
@@ -30,6 +31,12 @@ static struct db_stmt q_claim = DB_STMT(
     " RETURNING n.id, n.template_code, n.recipient, n.params::text AS params, n.attempts,"
     " n.resends",
     2);
+
+/* Claimed rows a pass had no time left for: due again at once. */
+static struct db_stmt q_unclaim = DB_STMT(
+    "UPDATE notifications SET status = 'pending', attempts = attempts - 1, next_attempt_at = now()"
+    " WHERE id = ANY($1::bigint[]) AND status = 'sending'",
+    1);
 
 /* The outcome of an attempt; only a row still 'sending' (ours) changes. */
 static struct db_stmt q_done = DB_STMT(
@@ -82,6 +89,11 @@ static const int64_t *backoff(size_t *n)
 	}
 	*n = TK_ARRAY_LEN(default_backoff);
 	return default_backoff;
+}
+
+int64_t outbox_budget_ms(void)
+{
+	return setting_i64("TICKET_OUTBOX_BUDGET_MS", 100, 3600000, OUTBOX_BUDGET_MS);
 }
 
 int64_t outbox_interval_ms(void)
@@ -173,11 +185,29 @@ static enum db_err send_row(struct arena *a, const PGresult *rows, int i, struct
 	return e;
 }
 
-enum db_err outbox_send_due(struct arena *a, struct outbox_stats *st)
+/* Gives rows [from, n) of a claim back (the pass ran out of time). */
+static enum db_err unclaim(struct arena *a, const PGresult *rows, int from)
+{
+	size_t cap = 3, len = 0;
+	char *ids;
+
+	for (int i = from; i < PQntuples(rows); i++)
+		cap += strlen(db_str(rows, i, "id")) + 1;
+	ids = arena_alloc(a, cap);
+	ids[len++] = '{';
+	for (int i = from; i < PQntuples(rows); i++)
+		len += (size_t)snprintf(ids + len, cap - len, "%s%s", i > from ? "," : "",
+		                        db_str(rows, i, "id"));
+	snprintf(ids + len, cap - len, "}");
+	return db_exec(a, &q_unclaim, (const char *[]){ids}, NULL);
+}
+
+enum db_err outbox_send_due(struct arena *a, int64_t budget_ms, struct outbox_stats *st)
 {
 	const char *p[] = {
 	    db_param_i64(a, setting_i64("TICKET_OUTBOX_BATCH", 1, OUTBOX_BATCH_MAX, OUTBOX_BATCH)),
 	    db_param_i64(a, setting_i64("TICKET_OUTBOX_LEASE_MS", 100, 86400000, OUTBOX_LEASE_MS))};
+	int64_t t0 = tk_now_ms();
 	PGresult *rows;
 	enum db_err e;
 
@@ -187,8 +217,15 @@ enum db_err outbox_send_due(struct arena *a, struct outbox_stats *st)
 	if ((e = db_exec(a, &q_claim, p, &rows)) != DB_OK)
 		return e;
 	st->claimed = (size_t)PQntuples(rows);
-	for (int i = 0; i < PQntuples(rows); i++)
+	for (int i = 0; i < PQntuples(rows); i++) {
+		if (budget_ms > 0 && tk_now_ms() - t0 >= budget_ms) {
+			/* A slow provider must not hold up the daemon's other work:
+			 * what is left goes back, due now, for the next pass. */
+			st->claimed = (size_t)i;
+			return unclaim(a, rows, i);
+		}
 		if ((e = send_row(a, rows, i, st)) != DB_OK)
 			return e; /* the row stays 'sending' and is taken again after the lease */
+	}
 	return DB_OK;
 }

@@ -25,6 +25,7 @@
  *   TICKET_OUTBOX_LEASE_MS    how long a claimed row is left alone [60000]
  *   TICKET_OUTBOX_BATCH       rows claimed per pass [100]
  *   TICKET_OUTBOX_INTERVAL_MS the daemon's pause between passes [1000]
+ *   TICKET_OUTBOX_BUDGET_MS   the daemon's time for one pass [2000]
  */
 #ifndef OUTBOX_H
 #define OUTBOX_H
@@ -42,8 +43,15 @@ struct outbox_stats {
 	size_t claimed, sent, resent, failed, retry;
 };
 
-/* One pass. DB_OK (stats filled) or the database error. */
-enum db_err outbox_send_due(struct arena *a, struct outbox_stats *st);
+/* One pass: claims up to TICKET_OUTBOX_BATCH due rows and sends them; once
+ * budget_ms (> 0) has passed, the rows not yet sent go back, due at once,
+ * so a slow provider never holds the caller up for long (0: no bound).
+ * DB_OK (stats filled; claimed counts the rows it kept) or the database
+ * error. */
+enum db_err outbox_send_due(struct arena *a, int64_t budget_ms, struct outbox_stats *st);
+
+/* The daemon's time budget of one pass (TICKET_OUTBOX_BUDGET_MS). */
+int64_t outbox_budget_ms(void);
 
 /* The daemon's pause between passes (TICKET_OUTBOX_INTERVAL_MS). */
 int64_t outbox_interval_ms(void);

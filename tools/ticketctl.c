@@ -548,7 +548,7 @@ static void on_worker_signal(int sig)
 static bool outbox_pass(struct arena *a)
 {
 	struct outbox_stats st;
-	enum db_err e = outbox_send_due(a, &st);
+	enum db_err e = outbox_send_due(a, outbox_budget_ms(), &st);
 
 	if (e != DB_OK) {
 		log_event(LOG_WARN, "outbox_failed", NULL);
@@ -576,7 +576,7 @@ static int cmd_send_outbox(int argc, char **argv)
 		return usage();
 	db_init(cfg.pg);
 	for (;;) {
-		if (outbox_send_due(a, &st) != DB_OK) {
+		if (outbox_send_due(a, 0, &st) != DB_OK) {
 			fprintf(stderr, "ticketctl: send-outbox failed (PostgreSQL unreachable)\n");
 			rc = 1;
 			break;
