@@ -42,11 +42,17 @@ struct at_case {
 	struct sess *manager;
 };
 
-/* A phone number of this process and test: 010 + 8 digits. */
+/* A phone number of this run, process and call: 010 + 8 digits hashed
+ * from them, so inboxes of reruns on one stack do not mix. */
 static void at_phone(char out[12])
 {
 	static unsigned n;
-	snprintf(out, 12, "010%04u%04u", (unsigned)getpid() % 10000u, (++n * 37u) % 10000u);
+	const char *seed = strf("a%s-%d-%u", fx_run(), (int)getpid(), ++n);
+	unsigned long h = 2166136261u;
+
+	for (const char *p = seed; *p; p++)
+		h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
+	snprintf(out, 12, "010%08lu", h % 100000000ul);
 }
 
 /* s with the first occurrence of from replaced by to (ring string). */
