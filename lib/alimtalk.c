@@ -323,7 +323,7 @@ enum alimtalk_outcome alimtalk_send(struct arena *a, const char *idem, const cha
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->http_status);
 	if (cc != CURLE_OK) {
 		res->http_status = 0;
-		snprintf(res->text, sizeof(res->text), "%s",
+		snprintf(res->text, sizeof(res->text), "%.200s",
 		         errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	} else if (res->http_status >= 500 || res->http_status == 429) {
 		snprintf(res->text, sizeof(res->text), "HTTP %ld", res->http_status);
