@@ -10,7 +10,8 @@
  * retried (the fake counts two calls) and delivered once; a daemon killed
  * with SIGKILL while the provider is still answering, then restarted,
  * leaves one delivery (the idempotency key); a row whose params do not fill
- * its template ends failed with 3016 and delivers nothing; retries that
+ * its template ends failed with 3016 and delivers nothing; an admission at
+ * the gate (the entrance's own outbox row) arrives as the entry text; retries that
  * never succeed end failed; a partial refund sends REFUND_PARTIAL with the
  * amount; a manager resends a message (a new delivery), a viewer may not.
  *
@@ -55,6 +56,10 @@ static void at_phone(char out[12])
 	snprintf(out, 12, "010%08lu", h % 100000000ul);
 }
 
+/* Days from today (Seoul) of the cases' visit date: tomorrow, unless a test
+ * needs today's (a gate admits only on the visit date). */
+static int at_visit_days = 1;
+
 /* s with the first occurrence of from replaced by to (ring string). */
 static char *replace1(const char *s, const char *from, const char *to)
 {
@@ -79,7 +84,7 @@ static void at_case_new(struct at_case *c, const char *tag, int qty)
 	c->prod = bk_product(
 	    c->ev, &(struct bk_product){
 	               .name = "성인", .price = 10000, .dated = true, .quotas = {c->quota}});
-	snprintf(c->date, sizeof(c->date), "%s", bk_date(1));
+	snprintf(c->date, sizeof(c->date), "%s", bk_date(at_visit_days));
 	user = strf("%s", uniq_user(strf("%sm", tag)));
 	set_events(mk_admin(user, AT_PASSWORD), 1, c->ev, 3);
 	c->manager = login_ok("admin", user, AT_PASSWORD);
@@ -434,11 +439,11 @@ START_TEST(template_mismatch_fails_without_retry)
 	send_until_settled(c.oid, "TICKET_CONFIRM");
 	at_phone(phone);
 	/* an entry row as the entrance writes it, but without its gate */
-	pg_exec(
-	    "INSERT INTO notifications (event_id, order_id, template_code, recipient, params)"
-	    " SELECT event_id, id, 'ENTRY_ADMITTED', $2, jsonb_build_object('name', '홍길동',"
-	    " 'event', 'x', 'admittedAt', '2026-12-01 10:00') FROM orders WHERE id = $1::bigint",
-	    strf("%lld", c.oid), phone);
+	pg_exec("INSERT INTO notifications (event_id, order_id, template_code, recipient, params)"
+	        " SELECT event_id, id, 'ENTRY_ADMITTED', $2, jsonb_build_object('name', '홍길동',"
+	        " 'productName', '성인', 'orderNumber', order_number, 'usedAt', iso(now()))"
+	        " FROM orders WHERE id = $1::bigint",
+	        strf("%lld", c.oid), phone);
 	send_until_settled(c.oid, "ENTRY_ADMITTED");
 	ck_assert_str_eq(row_status(c.oid, "ENTRY_ADMITTED"), "failed");
 	ck_assert_ptr_nonnull(strstr(row_state(c.oid, "ENTRY_ADMITTED"), "failed|1|3016|"));
@@ -446,23 +451,48 @@ START_TEST(template_mismatch_fails_without_retry)
 	/* not retried: another pass does not touch it */
 	ck_assert_int_eq(bk_ticketctl("send-outbox"), 0);
 	ck_assert_ptr_nonnull(strstr(row_state(c.oid, "ENTRY_ADMITTED"), "failed|1|3016|"));
+	at_done(&c);
+}
+END_TEST
 
-	/* the same row with its gate is delivered with the entry text */
-	pg_exec("INSERT INTO notifications (event_id, order_id, template_code, recipient, params)"
-	        " SELECT event_id, id, 'ENTRY_ADMITTED', $2, jsonb_build_object('name', '홍길동',"
-	        " 'event', 'x', 'gate', 'A', 'admittedAt', '2026-12-01 10:00')"
-	        " FROM orders WHERE id = $1::bigint",
-	        strf("%lld", c.oid), phone);
+/* The entrance's own row (sql/0011_gate.sql) fills the entry template. */
+START_TEST(admission_at_the_gate_arrives)
+{
+	struct at_case c;
+	const char *code, *used_at;
+	cJSON *b = cJSON_CreateObject();
+	resp_t *r;
+
+	at_visit_days = 0;
+	at_case_new(&c, "atgat", 1);
+	at_visit_days = 1;
+	send_until_settled(c.oid, "TICKET_CONFIRM");
+	r = req("PUT", strf("/fcgi/super-admin/events/%lld", c.ev), "{\"entry_messages\":true}",
+	        super_tok());
+	ASSERT_STATUS(r, 200);
+	resp_free(r);
+	code = tdb_value("SELECT code FROM tickets WHERE order_id = $1", strf("%lld", c.oid));
+	cJSON_AddNumberToObject(b, "event_id", (double)c.ev);
+	cJSON_AddStringToObject(b, "code", code);
+	cJSON_AddStringToObject(b, "gate", "동문");
+	cJSON_AddStringToObject(b, "device_id", "itest-alimtalk");
+	cJSON_AddBoolToObject(b, "admit", true);
+	r = req("POST", "/fcgi/entrance/scan", jbody(b), c.manager->token);
+	ASSERT_STATUS(r, 200);
+	ck_assert_str_eq(jstr(r, "result"), "ok");
+	resp_free(r);
 	send_until_settled(c.oid, "ENTRY_ADMITTED");
 	ck_assert_str_eq(row_status(c.oid, "ENTRY_ADMITTED"), "sent");
-	{
-		resp_t *r = inbox(phone);
-		ck_assert_int_eq(cJSON_GetArraySize(jget(r->json, "items")), 1);
-		ck_assert_str_eq(jstr(r, "items.0.content"),
-		                 filled("ENTRY_ADMITTED", "event", "x", "name", "홍길동", "gate",
-		                        "A", "admittedAt", "2026-12-01 10:00", NULL));
-		resp_free(r);
-	}
+	used_at = tdb_value("SELECT params->>'usedAt' FROM notifications WHERE order_id = $1"
+	                    " AND template_code = 'ENTRY_ADMITTED'",
+	                    strf("%lld", c.oid));
+	r = inbox(c.phone);
+	ck_assert_int_eq(cJSON_GetArraySize(jget(r->json, "items")), 2);
+	ck_assert_str_eq(jstr(r, "items.1.templateCode"), "ENTRY_ADMITTED");
+	ck_assert_str_eq(jstr(r, "items.1.content"),
+	                 filled("ENTRY_ADMITTED", "name", "홍길동", "productName", "성인",
+	                        "orderNumber", c.number, "gate", "동문", "usedAt", used_at, NULL));
+	resp_free(r);
 	at_done(&c);
 }
 END_TEST
@@ -553,8 +583,8 @@ START_TEST(fake_checks_the_wire)
 	const char *secret = strf("X-Secret-Key: %s", getenv("TICKET_KAKAO_SECRET"));
 	const char *body = "{\"senderKey\":\"k\",\"templateCode\":\"ENTRY_ADMITTED\","
 	                   "\"recipientList\":[{\"recipientNo\":\"01000000001\","
-	                   "\"templateParameter\":{\"name\":\"a\",\"event\":\"b\",\"gate\":\"c\","
-	                   "\"admittedAt\":\"d\"}}]}";
+	                   "\"templateParameter\":{\"name\":\"a\",\"productName\":\"b\","
+	                   "\"orderNumber\":\"o\",\"gate\":\"c\",\"usedAt\":\"d\"}}]}";
 	char key[40];
 	resp_t *r;
 
@@ -599,6 +629,7 @@ static Suite *alimtalk_suite(void)
 	tcase_add_test(tc, server_error_is_retried_and_delivered_once);
 	tcase_add_test(tc, daemon_killed_mid_send_sends_once);
 	tcase_add_test(tc, template_mismatch_fails_without_retry);
+	tcase_add_test(tc, admission_at_the_gate_arrives);
 	tcase_add_test(tc, partial_refund_sends_the_refund_text);
 	tcase_add_test(tc, manager_resends);
 	tcase_add_test(tc, fake_checks_the_wire);

@@ -35,15 +35,17 @@ static cJSON *params(const char *json)
 START_TEST(fills_every_variable)
 {
 	const char *tmpl, *out, *missing;
-	cJSON *p = params("{\"name\":\"홍길동\",\"event\":\"빛의 전시\",\"gate\":\"A\","
-	                  "\"admittedAt\":\"2026-12-01 10:00\",\"extra\":\"ignored\"}");
+	cJSON *p = params(
+	    "{\"name\":\"홍길동\",\"productName\":\"성인\",\"gate\":\"A\","
+	    "\"orderNumber\":\"AAA-7K3Q9MXD\",\"usedAt\":\"2026-12-01T10:00:00+09:00\","
+	    "\"extra\":\"ignored\"}");
 
 	ck_assert_int_eq(alimtalk_template(A, "ENTRY_ADMITTED", &tmpl), ALIMTALK_OK);
 	ck_assert_ptr_nonnull(strstr(tmpl, "#{gate}"));
 	ck_assert_int_eq(alimtalk_fill(A, tmpl, p, &out, &missing), ALIMTALK_OK);
-	ck_assert_str_eq(out,
-	                 "[빛의 전시] 입장 완료 안내\n\n홍길동님, 입장이 확인되었습니다.\n\n"
-	                 "■ 입장 게이트: A\n■ 입장 시각: 2026-12-01 10:00\n\n즐거운 관람 되세요.");
+	ck_assert_str_eq(out, "[입장 완료 안내]\n\n홍길동님, 입장이 확인되었습니다.\n\n"
+	                      "■ 주문번호: AAA-7K3Q9MXD\n■ 티켓: 성인\n■ 입장 게이트: A\n"
+	                      "■ 입장 시각: 2026-12-01T10:00:00+09:00\n\n즐거운 관람 되세요.");
 	cJSON_Delete(p);
 }
 END_TEST
@@ -62,7 +64,8 @@ END_TEST
 START_TEST(a_missing_variable_is_a_mismatch)
 {
 	const char *tmpl, *out, *missing;
-	cJSON *p = params("{\"name\":\"홍길동\",\"event\":\"e\",\"admittedAt\":\"t\"}");
+	cJSON *p = params("{\"name\":\"홍길동\",\"productName\":\"p\",\"orderNumber\":\"o\","
+	                  "\"usedAt\":\"t\"}");
 
 	ck_assert_int_eq(alimtalk_template(A, "ENTRY_ADMITTED", &tmpl), ALIMTALK_OK);
 	ck_assert_int_eq(alimtalk_fill(A, tmpl, p, &out, &missing), ALIMTALK_MISMATCH);
@@ -104,8 +107,8 @@ START_TEST(every_template_fills_from_its_documented_params)
 	     "\"tickets\":\"e\",\"url\":\"f\"}"},
 	    {"INVITATION_ISSUED", "{\"name\":\"a\",\"company\":\"b\",\"event\":\"c\","
 	                          "\"orderNumber\":\"d\",\"visitDate\":\"e\",\"url\":\"f\"}"},
-	    {"ENTRY_ADMITTED",
-	     "{\"name\":\"a\",\"event\":\"b\",\"gate\":\"c\",\"admittedAt\":\"d\"}"},
+	    {"ENTRY_ADMITTED", "{\"name\":\"a\",\"productName\":\"b\",\"orderNumber\":\"c\","
+	                       "\"gate\":\"d\",\"usedAt\":\"e\"}"},
 	};
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		const char *tmpl, *out, *missing;

@@ -18,8 +18,8 @@ set +a
 psql "$TICKET_PG" -qAt -v ON_ERROR_STOP=1 -c "
 INSERT INTO notifications (template_code, recipient, params)
 SELECT 'ENTRY_ADMITTED', '0108' || lpad(g::text, 7, '0'),
-       jsonb_build_object('name', '홍길동', 'event', '벤치 전시', 'gate', 'A',
-                          'admittedAt', '2026-12-01 10:00')
+       jsonb_build_object('name', '홍길동', 'productName', '성인', 'orderNumber', 'BENCH-1',
+                          'gate', 'A', 'usedAt', '2026-12-01T10:00:00+09:00')
   FROM generate_series(1, $rows) g" >/dev/null
 start=$(date +%s.%N)
 "$TICKET_BUILD/ticketctl" send-outbox 2>/dev/null
