@@ -6,6 +6,7 @@
 #include "db.h"
 #include "json.h"
 #include "kv.h"
+#include "queue.h"
 #include "tk.h"
 
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #define SALES_RECENT_SECONDS "300" /* the dashboard's last_5_min */
 #define SALES_REALTIME_SECONDS "60"
 /* The waiting room's zset of waiting buyers (owned by the queue module). */
-#define SALES_QUEUE_KEY "{ev:%lld}:queue"
 #define SALES_KEY_MAX 64
 
 /* Each figure net of refunds; the whole answer built by PostgreSQL. No row
@@ -309,6 +309,24 @@ static bool kv_sum(struct http_req *r, const char *ids, const char *fmt, const c
 	return true;
 }
 
+/* The waiters of the events in ids ("1,2,3"), as the waiting room counts
+ * them (queue.h); false when Redis does not answer. */
+static bool queue_sum(struct http_req *r, const char *ids, long long *out)
+{
+	int64_t *v = arena_calloc(r->arena, SALES_REALTIME_EVENTS + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (const char *p = ids; *p && n < SALES_REALTIME_EVENTS;) {
+		char *end;
+		long long id = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		v[n++] = id;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return queue_waiting_total(r->arena, v, n, out) == QUEUE_OK;
+}
+
 void sales_realtime(struct http_req *r)
 {
 	const char *params[] = {db_param_i64(r->arena, SALES_REALTIME_EVENTS)};
@@ -321,7 +339,7 @@ void sales_realtime(struct http_req *r)
 	/* A hold is live while its expiry (the zset score, ms) is ahead. */
 	if (!kv_sum(r, db_str(res, 0, "active"), "{ev:%lld}:holds",
 	            arena_printf(r->arena, "%lld", (long long)tk_now_ms()), "+inf", &holds) ||
-	    !kv_sum(r, db_str(res, 0, "queued"), SALES_QUEUE_KEY, NULL, NULL, &waiting)) {
+	    !queue_sum(r, db_str(res, 0, "queued"), &waiting)) {
 		http_reply_error(r, "UNAVAILABLE", NULL);
 		return;
 	}

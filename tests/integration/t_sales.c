@@ -496,6 +496,30 @@ START_TEST(analytics_figures)
 	ck_assert(jint(r, "realtime.scans_last_minute") != JINT_NONE);
 	ck_assert(jint(r, "realtime.queue_waiting") != JINT_NONE);
 	resp_free(r);
+	/* Three buyers waiting for a queue that opens tomorrow are counted as
+	 * the waiting room counts them. */
+	{
+		const char *qcode = strdup(uniq_code("sq"));
+		long long qev = bk_event(qcode, 0, 0);
+		resp_t *q = req("PUT", strf("/fcgi/super-admin/events/%lld", qev),
+		                strf("{\"queue\":{\"enabled\":true,\"admit_per_second\":1,"
+		                     "\"max_active\":1,\"opens_at\":\"%s\"}}",
+		                     bk_instant(86400)),
+		                super_tok());
+		ASSERT_STATUS(q, 200);
+		resp_free(q);
+		for (int i = 0; i < 3; i++) {
+			q = req("POST", strf("/fcgi/public/events/%s/queue", qcode), "{}", NULL,
+			        strf("X-Test-Client: sales-%d", i));
+			ASSERT_STATUS(q, 201);
+			resp_free(q);
+		}
+		q = req("GET", "/fcgi/super-admin/analytics/realtime", NULL, super_tok());
+		ASSERT_STATUS(q, 200);
+		ck_assert_int_ge(jint(q, "realtime.queue_waiting"), 3);
+		resp_free(q);
+		free((char *)qcode);
+	}
 	/* The hold given back: one fewer live. */
 	r = bk_cancel(c.code, jstr(hold, "reservation.token"));
 	ASSERT_STATUS(r, 200);
