@@ -1216,7 +1216,7 @@ cmd_stop() {
 print_banner() {
 	cat >&2 <<-EOF
 
-		ticketd dev stack — $BASE_URL  (state $VAR, processes as $RUN_USER)
+		ticketd dev stack — $BASE_URL  (state $USER_VAR$([ "$USER_VAR" = "$VAR" ] || printf ' → %s' "$VAR"), processes as $RUN_USER)
 		  booking       $BASE_URL/<event code>/
 		  admin         $BASE_URL/admin/
 		  super admin   $BASE_URL/super-admin/
@@ -1225,8 +1225,8 @@ print_banner() {
 		  metrics       $BASE_URL/metrics
 		  fake Toss     $BASE_URL/_fake/toss/
 		  fake Kakao    $BASE_URL/_fake/kakao/_inbox?recipientNo=01012345678
-		  environment   . $ENVFILE
-		  logs          $LOGD/
+		  environment   . $USER_VAR/env
+		  logs          $USER_VAR/log/
 	EOF
 	if [ -s "$VAR/demo-logins.txt" ]; then
 		printf '\n  demo logins (%s):\n' "$VAR/demo-logins.txt" >&2
