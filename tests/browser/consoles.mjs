@@ -3,13 +3,11 @@
 // paid orders made over HTTP (reserve → the fake Toss checkout approves →
 // the success redirect), and logging in through a console's form.
 import assert from 'node:assert/strict';
-import { api, superLogin, uniq, newPage, BASE } from './lib.mjs';
+import { api, superLogin, uniq, newPage, BASE, seoulDate } from './lib.mjs';
 
 export const PASSWORD = 'console-test-pass-1';
 
-export function seoulDate(days = 0) {
-	return new Date(Date.now() + days * 86400000).toLocaleDateString('sv-SE', { timeZone: 'Asia/Seoul' });
-}
+export { seoulDate } from './lib.mjs';
 
 // An active event (today − 1 … today + 30) with a daily quota and one dated
 // 12 000 KRW ticket: {id, code, quota, product, superToken}.

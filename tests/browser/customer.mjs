@@ -8,12 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE, api, superLogin, uniq, axeSerious, shot } from './lib.mjs';
+import { BASE, api, superLogin, uniq, axeSerious, shot, seoulDate } from './lib.mjs';
 
-export function seoulDate(offsetDays = 0) {
-	const d = new Date(Date.now() + offsetDays * 86400000);
-	return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Seoul', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
+export { seoulDate } from './lib.mjs';
 
 async function ok(r, what, want = [200, 201]) {
 	if (!want.includes(r.status)) throw new Error(`${what}: ${r.status} ${r.text}`);

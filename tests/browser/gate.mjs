@@ -4,15 +4,11 @@
 // fake Toss checkout approves → the success redirect), and the scanner's
 // screens driven through their data-test hooks.
 import assert from 'node:assert/strict';
-import { api, superLogin, uniq, BASE } from './lib.mjs';
+import { api, superLogin, uniq, BASE, seoulDate } from './lib.mjs';
 
 export const PASSWORD = 'scanner-test-pass-1';
 
-// Seoul's today plus days, YYYY-MM-DD.
-export function seoulDate(days = 0) {
-	const d = new Date(Date.now() + days * 86400000);
-	return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Seoul', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
+export { seoulDate } from './lib.mjs';
 
 function ok(r, want, what) {
 	assert.equal(r.status, want, `${what}: ${r.status} ${r.text.slice(0, 300)}`);

@@ -86,6 +86,14 @@ export async function superLogin() {
 	return r.body.token;
 }
 
+// Seoul's today plus days, YYYY-MM-DD. Built from the parts, not from a
+// locale's pattern: Debian's Node.js formats 'en-CA' dates as M/D/YYYY, and
+// Seoul has no daylight saving time to mind.
+export function seoulDate(days = 0) {
+	const d = new Date(Date.now() + 9 * 3600000 + days * 86400000);
+	return d.toISOString().slice(0, 10);
+}
+
 // A unique lowercase suffix for codes and names made by one run.
 export function uniq(n = 6) {
 	const a = 'abcdefghijklmnopqrstuvwxyz';
