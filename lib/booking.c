@@ -8,6 +8,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "order.h"
 #include "pending.h"
 #include "queue.h"
 #include "reconcile.h"
@@ -17,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOOKING_TOKEN_BYTES 24 /* → 32 base64url characters */
-#define ORDER_SUFFIX_LEN 8
+#define BOOKING_TOKEN_BYTES 24    /* → 32 base64url characters */
 #define BOOKING_IDLE_WAIT_MS 20   /* no request for this long: write the queue */
 #define BOOKING_IDLE_RETRY_MS 100 /* again, when the writer lock was taken */
 
@@ -257,23 +257,6 @@ static void drain_later(struct http_req *r, int64_t event_id, const struct stock
 	}
 }
 
-static void order_number(const char *code, char *out, size_t len)
-{
-	/* No 0/O, 1/I/L: order numbers are read out over the phone. */
-	static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-	unsigned char raw[ORDER_SUFFIX_LEN];
-	size_t o;
-
-	if (!tk_random(raw, sizeof(raw)))
-		abort();
-	o = (size_t)snprintf(out, len, "%s-", code);
-	for (size_t i = 0; i < o - 1; i++)
-		out[i] = (char)(out[i] >= 'a' && out[i] <= 'z' ? out[i] - 32 : out[i]);
-	for (size_t i = 0; i < ORDER_SUFFIX_LEN && o + 1 < len; i++)
-		out[o++] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
-	out[o] = '\0';
-}
-
 /* The product of the first item that draws from a stock line. */
 static int64_t product_of_line(const struct catalog_product *const *prods, size_t n,
                                const struct stock_line *l)
@@ -445,7 +428,7 @@ static void reserve_prepare(struct reservation *rv)
 	tk_normalize_phone(in->phone.v, rv->phone);
 	random_token(rv->token, BOOKING_TOKEN_BYTES);
 	random_token(rv->access, BOOKING_TOKEN_BYTES);
-	order_number(rv->ev->code, rv->number, sizeof(rv->number));
+	order_number_new(rv->ev->code, rv->number, sizeof(rv->number));
 	for (size_t i = 0; i < rv->n_items; i++) {
 		rv->pitems[i].product_id = rv->prods[i]->id;
 		rv->pitems[i].qty = rv->qty[i];
@@ -525,7 +508,7 @@ static bool reserve_record_or_reply(struct http_req *r, struct reservation *rv)
 		         : DB_ERROR;
 		if (de != DB_UNIQUE)
 			break;
-		order_number(rv->ev->code, rv->number, sizeof(rv->number));
+		order_number_new(rv->ev->code, rv->number, sizeof(rv->number));
 	}
 	if (de != DB_OK) {
 		app_reply_db_error(r, de);

@@ -11,6 +11,7 @@
 #include "event.h"
 #include "json.h"
 #include "log.h"
+#include "order.h"
 #include "payment.h"
 #include "perm.h"
 #include "reconcile.h"
@@ -24,7 +25,6 @@
 
 #define INV_TOKEN_BYTES 24 /* 192 bits → 32 base64url characters */
 #define INV_HOLD_MS 60000  /* the claim's Redis hold, consumed at once */
-#define INV_ORDER_SUFFIX_LEN 8
 #define INV_CSV_MAX (16 * 1024 * 1024)
 
 /* ---- SQL ---------------------------------------------------------------- */
@@ -168,23 +168,6 @@ static void random_token(char *out, size_t cap)
 		abort(); /* no token can be safe without entropy */
 	}
 	auth_b64url_encode(raw, sizeof(raw), out, cap);
-}
-
-/* "CODE-" + 8 of an alphabet without 0/O, 1/I/L, like the booking's. */
-static void order_number(const char *code, char *out, size_t len)
-{
-	static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-	unsigned char raw[INV_ORDER_SUFFIX_LEN];
-	size_t o = 0;
-
-	if (!tk_random(raw, sizeof(raw)))
-		abort();
-	for (const char *p = code; *p && o + 2 < len; p++)
-		out[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	out[o++] = '-';
-	for (size_t i = 0; i < sizeof(raw) && o + 1 < len; i++)
-		out[o++] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
-	out[o] = '\0';
 }
 
 static void reply_obj_text(struct http_req *r, int status, const char *name, const char *text)
@@ -589,7 +572,7 @@ static enum claim_res claim_write(struct http_req *r, struct claim *c, enum db_e
 			goto db;
 		claim_id = db_str(res, 0, "id");
 	}
-	order_number(c->event_code, c->number, sizeof(c->number));
+	order_number_new(c->event_code, c->number, sizeof(c->number));
 	random_token(c->access, sizeof(c->access));
 	{
 		const char *p[] = {db_param_i64(a, c->event_id),

@@ -7,8 +7,10 @@
 #include "pending.h"
 #include "qr.h"
 #include "ticket.h"
+#include "tk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct db_stmt q_order = DB_STMT(
@@ -205,4 +207,20 @@ void order_ticket_svg(struct http_req *r)
 	                arena_printf(r->arena, "private, max-age=%d", ORDER_SVG_MAX_AGE));
 	http_add_header(r, "Referrer-Policy", "no-referrer");
 	http_reply(r, 200, "image/svg+xml", svg, strlen(svg));
+}
+
+void order_number_new(const char *code, char *out, size_t len)
+{
+	static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+	unsigned char raw[ORDER_SUFFIX_LEN];
+	size_t o = 0;
+
+	if (!tk_random(raw, sizeof(raw)))
+		abort();
+	for (const char *p = code; *p && o + 2 < len; p++)
+		out[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	out[o++] = '-';
+	for (size_t i = 0; i < sizeof(raw) && o + 1 < len; i++)
+		out[o++] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+	out[o] = '\0';
 }

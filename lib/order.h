@@ -26,6 +26,14 @@
  * "expired". qr_svg_url is /fcgi/public/tickets/{code}.svg?access=<token>. */
 void order_public_get(struct http_req *r);
 
+#define ORDER_SUFFIX_LEN 8 /* random characters after "CODE-" */
+
+/* A new order number, "AAA-7K3Q9MXD": the event code in capitals, a dash and
+ * ORDER_SUFFIX_LEN characters of an alphabet without 0/O and 1/I/L (numbers
+ * are read out over the phone). Aborts without entropy: no number could be
+ * unguessable. */
+void order_number_new(const char *code, char *out, size_t len);
+
 /* GET tickets/{file} where file is "<code>.svg", ?access=<the order's
  * token> → the ticket's QR code, image/svg+xml (private cache, an SVG-only
  * Content-Security-Policy); anything else → 404 NOT_FOUND. */
