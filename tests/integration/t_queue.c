@@ -61,13 +61,6 @@ static void q_event(struct qev *e, const char *tag, const char *queue_json)
 	q_event_cap(e, tag, queue_json, 1000);
 }
 
-/* Waits out the workers' catalog cache after a settings change. */
-static void q_catalog_wait(void)
-{
-	const char *v = getenv("TICKET_CATALOG_TTL_MS");
-	bk_sleep_ms((v && *v ? atoll(v) : 2000) + 300);
-}
-
 static resp_t *q_join(const char *code, const char *client, const char *cookie, const char *body)
 {
 	const char *path = strf("/fcgi/public/events/%s/queue", code);
@@ -303,7 +296,6 @@ START_TEST(fifo_after_opening)
 	for (size_t i = 0; i < Q_FAIR_N; i++)
 		qid[i] = q_join_new(e.code, strf("fifo%zu", i), NULL);
 	q_settings(e.id, "{\"admit_per_second\":10000}");
-	q_catalog_wait();
 	memset(tok, 0, sizeof(tok));
 	q_admit_all(e.code, qid, tok, Q_FAIR_N);
 	for (size_t i = 1; i < Q_FAIR_N; i++)
@@ -352,7 +344,6 @@ START_TEST(shuffle_before_opening)
 	ck_assert_int_eq(q_active(e.id), 0);
 
 	q_settings(e.id, strf("{\"opens_at\":\"%s\"}", bk_instant(-1)));
-	q_catalog_wait();
 	for (size_t i = Q_FAIR_N; i < Q_FAIR_N + Q_LATE_N; i++)
 		qid[i] = q_join_new(e.code, strf("late%zu", i), NULL);
 	memset(tok, 0, sizeof(tok));
@@ -422,7 +413,6 @@ START_TEST(rate_holds_over_30_seconds)
 	for (size_t i = 0; i < Q_RATE_N; i++)
 		qid[i] = q_join_new(e.code, strf("rate%zu", i), NULL);
 	q_settings(e.id, strf("{\"opens_at\":\"%s\"}", bk_instant(-1)));
-	q_catalog_wait();
 
 	/* Polls keep the ticks coming (and the waiters alive): several in
 	 * flight, so one slow worker does not stop the ticks. */
@@ -606,7 +596,6 @@ START_TEST(abandoned_waiters_are_skipped)
 		redis_int(4, za);
 	}
 	q_settings(e.id, strf("{\"opens_at\":\"%s\"}", bk_instant(-1)));
-	q_catalog_wait();
 	for (size_t i = 0; i < Q_AB_N / 2; i++)
 		live[i] = qid[2 * i + 1];
 	q_admit_all(e.code, live, ltok, Q_AB_N / 2);
@@ -658,7 +647,6 @@ START_TEST(vip_lane_first)
 	resp_free(r);
 
 	q_settings(e.id, strf("{\"opens_at\":\"%s\"}", bk_instant(-1)));
-	q_catalog_wait();
 	q_admit_all(e.code, qid, tok, 8);
 	for (size_t i = 0; i < 8; i++) {
 		long long u = tok_field(tok[i], "u");
